@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Installs the external tools music-sync's tests and dev workflow need into
+# <repo>/.tools (git-ignored). Idempotent: anything already present is skipped.
+#
+#   bash scripts/install-tools.sh                    # both tools
+#   bash scripts/install-tools.sh --cli-only         # only the Temporal CLI
+#   bash scripts/install-tools.sh --test-server-only # only the time-skipping test server
+#
+# Tools:
+#   .tools/bin/temporal              Temporal CLI (dev server), built with `go install`
+#   .tools/bin/temporal-test-server  Temporal's Java time-skipping test server (wrapper
+#                                    script; classpath resolved by Maven into
+#                                    .tools/test-server.cp)
+#
+# Environment overrides (tool is skipped if set):
+#   TEMPORAL_CLI_PATH          path to an existing `temporal` binary
+#   TEMPORAL_TEST_SERVER_PATH  path to an existing test server executable
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION="v1.5.1" # newer versions use replace directives and cannot be `go install`ed
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$REPO/.tools"
+BIN="$TOOLS/bin"
+
+log() { echo "install-tools: $*"; }
+die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
+
+want_cli=1
+want_test_server=1
+for arg in "$@"; do
+  case "$arg" in
+    --cli-only) want_test_server=0 ;;
+    --test-server-only) want_cli=0 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (expected --cli-only or --test-server-only)" ;;
+  esac
+done
+if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ]; then
+  die "--cli-only and --test-server-only are mutually exclusive"
+fi
+
+mkdir -p "$BIN"
+
+install_cli() {
+  if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then
+    log "temporal CLI: using TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH (skip)"
+    return
+  fi
+  if [ -x "$BIN/temporal" ]; then
+    log "temporal CLI: already installed at $BIN/temporal (skip)"
+    return
+  fi
+  if command -v temporal >/dev/null 2>&1; then
+    log "temporal CLI: found on PATH at $(command -v temporal) (skip)"
+    return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    die "temporal CLI not found and Go is not installed.
+  Install Go (https://go.dev/dl/) and re-run, or install the Temporal CLI yourself
+  (https://docs.temporal.io/cli) and put it on PATH or set TEMPORAL_CLI_PATH."
+  fi
+  log "temporal CLI: building github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION with $(go version | awk '{print $3}')"
+  log "temporal CLI: this compiles the whole Temporal server and can take several minutes (10+ on 2 cores)..."
+  local started=$SECONDS
+  GOBIN="$BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" \
+    || die "go install of the Temporal CLI failed"
+  [ -x "$BIN/temporal" ] || die "go install finished but $BIN/temporal is missing"
+  log "temporal CLI: installed $BIN/temporal in $((SECONDS - started))s"
+}
+
+install_test_server() {
+  local cp_file="$TOOLS/test-server.cp"
+  local wrapper="$BIN/temporal-test-server"
+  if [ -n "${TEMPORAL_TEST_SERVER_PATH:-}" ]; then
+    log "test server: using TEMPORAL_TEST_SERVER_PATH=$TEMPORAL_TEST_SERVER_PATH (skip)"
+    return
+  fi
+  if [ -x "$wrapper" ] && [ -s "$cp_file" ]; then
+    log "test server: already installed at $wrapper (skip)"
+    return
+  fi
+  command -v java >/dev/null 2>&1 || die "Java is required for Temporal's time-skipping test server but 'java' was not found.
+  Install a JRE (17+), e.g. 'apt-get install openjdk-17-jre-headless', or set TEMPORAL_TEST_SERVER_PATH."
+  command -v mvn >/dev/null 2>&1 || die "Maven is required to fetch Temporal's test server but 'mvn' was not found.
+  Install Maven, e.g. 'apt-get install maven', or set TEMPORAL_TEST_SERVER_PATH."
+
+  log "test server: resolving io.temporal:temporal-test-server from Maven Central (scripts/test-server/pom.xml)..."
+  local tmp_cp="$cp_file.tmp.$$"
+  # Maven's output is kept in a log and shown only on failure (Maven 3.8 prints
+  # stray ANSI escapes even with -q).
+  local mvn_log="$TOOLS/mvn-test-server.log"
+  if ! mvn -q -B -Dstyle.color=never -f "$REPO/scripts/test-server/pom.xml" dependency:build-classpath \
+      -Dmdep.outputFile="$tmp_cp" >"$mvn_log" 2>&1; then
+    cat "$mvn_log" >&2
+    rm -f "$tmp_cp"
+    die "mvn dependency:build-classpath failed (log: $mvn_log)"
+  fi
+  [ -s "$tmp_cp" ] || { rm -f "$tmp_cp"; die "mvn produced an empty classpath"; }
+  mv -f "$tmp_cp" "$cp_file"
+
+  # `exec` so that signals (including SIGKILL from the test harness) hit the JVM directly.
+  local tmp_wrapper="$wrapper.tmp.$$"
+  cat >"$tmp_wrapper" <<WRAPPER
+#!/bin/sh
+exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -cp "\$(cat '$cp_file')" io.temporal.testserver.TestServer "\$@"
+WRAPPER
+  chmod +x "$tmp_wrapper"
+  mv -f "$tmp_wrapper" "$wrapper"
+  log "test server: installed $wrapper"
+}
+
+log "installing into $TOOLS"
+if [ "$want_cli" = 1 ]; then install_cli; fi
+if [ "$want_test_server" = 1 ]; then install_test_server; fi
+log "done"

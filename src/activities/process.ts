@@ -1,0 +1,106 @@
+import { Context } from '@temporalio/activity';
+import { emitEvent } from '../db/events.ts';
+import { addCounters, countersOf, getJob, setPhase } from '../db/jobs.ts';
+import { getProfile } from '../db/profiles.ts';
+import { countItems, finishItem, itemsByStatus } from '../db/scan-items.ts';
+import type { ScanItem } from '../db/schema.ts';
+import { persistTrack, type PersistOutcome } from '../db/tracks.ts';
+import { ProviderError } from '../providers/types.ts';
+import type { ProcessBatchInput, ProcessBatchResult } from '../sync/contract.ts';
+import { mapLimit } from '../sync/map-limit.ts';
+import { readTrack, UnreadableFileError, type ReadTrackResult } from '../sync/read-track.ts';
+import type { ActivityDeps } from './deps.ts';
+import { invalidInput, toActivityFailure } from './failures.ts';
+
+type ReadOutcome = { item: ScanItem; ok: true; read: ReadTrackResult } | { item: ScanItem; ok: false; reason: string };
+
+export function processActivities({ db, providers }: ActivityDeps) {
+  return {
+    /**
+     * Reads the next batch of pending items (tags from the few bytes music-metadata needs, sha256 of
+     * the whole file) with bounded parallelism, then writes every track, item verdict and counter
+     * in one transaction: a retried or cancelled batch leaves either all of its rows or none.
+     */
+    async processBatch(input: ProcessBatchInput): Promise<ProcessBatchResult> {
+      const ctx = Context.current();
+      const job = await getJob(db, input.jobId);
+      if (!job) throw invalidInput(`sync job ${input.jobId} does not exist`);
+      const profile = await getProfile(db, job.profile_id);
+      if (!profile) throw invalidInput(`profile ${job.profile_id} does not exist`);
+      const provider = providers.create(profile);
+      if (job.phase !== 'process') await setPhase(db, input.jobId, 'process');
+
+      const items = await itemsByStatus(db, input.jobId, 'pending', '0', input.batchSize);
+      let read = 0;
+      const beat = setInterval(() => ctx.heartbeat({ read }), 2_000);
+      let outcomes: ReadOutcome[];
+      try {
+        outcomes = await mapLimit(items, input.concurrency, async (item): Promise<ReadOutcome> => {
+          ctx.cancellationSignal.throwIfAborted();
+          try {
+            const result = await readTrack(provider, { fileId: item.file_id, path: item.path, mimeType: item.mime_type }, {
+              parseTimeoutMs: input.parseTimeoutMs,
+              signal: ctx.cancellationSignal,
+            });
+            return { item, ok: true, read: result };
+          } catch (err) {
+            if (err instanceof UnreadableFileError) return { item, ok: false, reason: err.message };
+            if (err instanceof ProviderError && err.kind === 'notFound') {
+              return { item, ok: false, reason: 'file disappeared before it could be read' };
+            }
+            throw toActivityFailure(err);
+          } finally {
+            read += 1;
+            ctx.heartbeat({ read });
+          }
+        });
+      } finally {
+        clearInterval(beat);
+      }
+      // Cancelled while reading: write nothing, the items stay pending for a later sync.
+      ctx.cancellationSignal.throwIfAborted();
+
+      const result: ProcessBatchResult = {
+        processed: 0, added: 0, updated: 0, renamed: 0, unchanged: 0, failed: 0, bytesRead: 0, remaining: 0,
+      };
+      await db.transaction().execute(async (trx) => {
+        for (const o of outcomes) {
+          result.processed += 1;
+          if (!o.ok) {
+            result.failed += 1;
+            await finishItem(trx, o.item.id, { status: 'failed', outcome: 'failed', reason: o.reason });
+            continue;
+          }
+          result.bytesRead += o.read.bytesRead;
+          const { trackId, outcome } = await persistTrack(trx, {
+            profileId: profile.id, jobId: input.jobId, item: o.item, tags: o.read.tags, contentHash: o.read.contentHash,
+          });
+          count(result, outcome);
+          await finishItem(trx, o.item.id, { status: 'done', outcome, trackId });
+        }
+        const before = (await getJob(trx, input.jobId))!.items_processed;
+        const row = await addCounters(trx, input.jobId, {
+          itemsProcessed: result.processed, itemsAdded: result.added, itemsUpdated: result.updated,
+          itemsRenamed: result.renamed, itemsUnchanged: result.unchanged, itemsFailed: result.failed,
+          bytesRead: result.bytesRead,
+        });
+        // One Progress event each time the processed count crosses a multiple of progressEvery.
+        const mark = Math.floor(row.items_processed / input.progressEvery);
+        if (mark > Math.floor(before / input.progressEvery)) {
+          await emitEvent(trx, input.jobId, `process:${mark * input.progressEvery}`, 'progress', {
+            phase: 'process', counters: countersOf(row),
+          });
+        }
+      });
+      result.remaining = await countItems(db, input.jobId, 'pending');
+      return result;
+    },
+  };
+}
+
+function count(result: ProcessBatchResult, outcome: PersistOutcome): void {
+  if (outcome === 'added' || outcome === 'restored') result.added += 1;
+  else if (outcome === 'updated') result.updated += 1;
+  else if (outcome === 'renamed') result.renamed += 1;
+  else result.unchanged += 1;
+}

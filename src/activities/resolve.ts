@@ -1,0 +1,57 @@
+import { emitEvent } from '../db/events.ts';
+import { countersOf, getJob, setPhase } from '../db/jobs.ts';
+import { countItems } from '../db/scan-items.ts';
+import { countDuplicateGroups, countGone, countLiveTracks, softDeleteGone } from '../db/tracks.ts';
+import type { ResolveInput, ResolveResult } from '../sync/contract.ts';
+import type { ActivityDeps } from './deps.ts';
+import { invalidInput } from './failures.ts';
+
+export function resolveActivities({ db }: ActivityDeps) {
+  return {
+    /**
+     * After a full listing: tracks whose file is gone are soft-deleted (renames were already claimed
+     * by processBatch, so what is left is really gone), unless the listing looks like a provider
+     * fault (empty, or most of the library missing): then nothing is deleted and the job is marked
+     * for review. Counts the duplicate groups of the live library.
+     */
+    async resolveConflicts(input: ResolveInput): Promise<ResolveResult> {
+      const job = await getJob(db, input.jobId);
+      if (!job) throw invalidInput(`sync job ${input.jobId} does not exist`);
+      await setPhase(db, input.jobId, 'resolve');
+      return db.transaction().execute(async (trx) => {
+        let deleted = 0;
+        let needsReview: string | null = null;
+        if (input.mode === 'full') {
+          const live = await countLiveTracks(trx, job.profile_id);
+          const gone = await countGone(trx, job.profile_id, input.jobId);
+          const audioListed = (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered'));
+          const guarded = input.massDeleteRatio < 1;
+          const emptyListing = audioListed === 0 && gone > 0;
+          const mass = gone >= input.massDeleteMinTracks && gone > input.massDeleteRatio * live;
+          if (guarded && (emptyListing || mass)) {
+            needsReview =
+              `the listing no longer has ${gone} of ${live} tracks; nothing was deleted because this looks like ` +
+              `an unmounted or empty folder. If the files are really gone, sync again with massDeleteRatio 1.`;
+          } else if (gone > 0) {
+            deleted = await softDeleteGone(trx, job.profile_id, input.jobId);
+          }
+        }
+        const duplicateGroups = await countDuplicateGroups(trx, job.profile_id);
+        const row = await trx
+          .updateTable('sync_jobs')
+          .set((eb) => ({
+            items_deleted: eb('items_deleted', '+', deleted),
+            duplicate_groups: duplicateGroups,
+            needs_review: needsReview,
+          }))
+          .where('id', '=', input.jobId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await emitEvent(trx, input.jobId, 'resolve:done', 'progress', {
+          phase: 'resolve', counters: countersOf(row), ...(needsReview ? { needsReview } : {}),
+        });
+        return { deleted: row.items_deleted, duplicateGroups, needsReview };
+      });
+    },
+  };
+}

@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import {
+  WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/common';
+import pg from 'pg';
+import type { Db } from '../db/connect.ts';
+import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
+import { getJob, insertJob, listJobs } from '../db/jobs.ts';
+import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
+import { failedItems } from '../db/scan-items.ts';
+import { duplicateGroups, liveTracks } from '../db/tracks.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import { resolveConfig, type SyncConfig } from '../sync/config.ts';
+import type { SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../sync/contract.ts';
+import { CANCEL_SIGNAL, PROGRESS_QUERY, SYNC_TASK_QUEUE, workflowIdForProfile } from '../sync/contract.ts';
+import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR } from '../workflows/search-attributes.ts';
+import {
+  InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
+  SyncTimeoutError,
+} from './errors.ts';
+import { toProfileInfo, toSyncEvent, toSyncJob, toTrack } from './mappers.ts';
+import type { ProfileInfo, SyncEvent, SyncJob, Track } from './types.ts';
+
+export interface SyncClientOptions {
+  temporal: Client;
+  db: Db;
+  /** Needed by `watch`: a LISTEN connection of its own. */
+  databaseUrl?: string;
+  providers?: ProviderRegistry;
+  taskQueue?: string;
+  config?: Partial<SyncConfig>;
+  /** Set the MusicSync* search attributes at start (the server must know them). */
+  searchAttributes?: boolean;
+}
+
+export interface StartedSync {
+  jobId: string;
+  workflowId: string;
+  runId: string;
+}
+
+/** The typed API other services use to drive syncs; mirrors the seed's SyncCoordinator. */
+export class SyncClient {
+  private readonly temporal: Client;
+  private readonly db: Db;
+  private readonly options: SyncClientOptions;
+
+  constructor(options: SyncClientOptions) {
+    this.temporal = options.temporal;
+    this.db = options.db;
+    this.options = options;
+  }
+
+  // ---- profiles ----
+
+  async registerProfile(input: { name: string; provider: string; root: string; settings?: Record<string, unknown> }): Promise<ProfileInfo> {
+    const name = input.name.trim();
+    if (!/^[\w.-]{1,64}$/.test(name)) {
+      throw new InvalidInputError(`profile name "${input.name}" must be 1-64 letters, digits, '.', '_' or '-'`);
+    }
+    if (this.options.providers && !this.options.providers.has(input.provider)) {
+      throw new InvalidInputError(`unknown provider "${input.provider}" (known: ${this.options.providers.kinds().join(', ')})`);
+    }
+    const root = input.provider === 'local' ? path.resolve(input.root) : input.root;
+    if (await getProfile(this.db, name)) throw new InvalidInputError(`a profile named "${name}" already exists`);
+    return toProfileInfo(await insertProfile(this.db, { id: randomUUID(), name, provider: input.provider, root, settings: input.settings }));
+  }
+
+  async getProfile(nameOrId: string): Promise<ProfileInfo> {
+    const row = await getProfile(this.db, nameOrId);
+    if (!row) throw new InvalidInputError(`no profile "${nameOrId}"`);
+    return toProfileInfo(row);
+  }
+
+  async findProfileByRoot(provider: string, root: string): Promise<ProfileInfo | undefined> {
+    const row = await findProfileByRoot(this.db, provider, provider === 'local' ? path.resolve(root) : root);
+    return row ? toProfileInfo(row) : undefined;
+  }
+
+  async listProfiles(): Promise<ProfileInfo[]> {
+    return (await listProfiles(this.db)).map(toProfileInfo);
+  }
+
+  // ---- syncs ----
+
+  startFullSync(profileId: string, config?: Partial<SyncConfig>): Promise<StartedSync> {
+    return this.start(profileId, 'full', config);
+  }
+
+  /** Without a cursor, the one stored by the last successful sync; with none stored, InvalidInput
+   * (the seed's rule: the first sync of a profile is a full sync). */
+  async startIncrementalSync(profileId: string, cursor?: string, config?: Partial<SyncConfig>): Promise<StartedSync> {
+    const profile = await this.getProfile(profileId);
+    const stored = cursor ?? (await this.lastCursor(profile.id));
+    if (!stored) {
+      throw new InvalidInputError(`profile ${profile.name} has no sync cursor yet: run a full sync first`);
+    }
+    // Cursors are stored once the change feed lands (issue 3); until then no profile has one.
+    void config;
+    throw new InvalidInputError(`incremental sync from cursor ${stored} is not supported yet: run a full sync`);
+  }
+
+  private async lastCursor(profileId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('sync_jobs')
+      .select('cursor')
+      .where('profile_id', '=', profileId)
+      .where('status', '=', 'completed')
+      .where('cursor', 'is not', null)
+      .orderBy('finished_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.cursor ?? undefined;
+  }
+
+  private async start(profileIdOrName: string, mode: SyncMode, overrides?: Partial<SyncConfig>): Promise<StartedSync> {
+    const profile = await this.getProfile(profileIdOrName);
+    let config: SyncConfig;
+    try {
+      config = resolveConfig({ ...this.options.config, ...overrides });
+    } catch (err) {
+      throw new InvalidInputError((err as Error).message);
+    }
+    const jobId = randomUUID();
+    const workflowId = workflowIdForProfile(profile.id);
+    const input: SyncWorkflowInput = { jobId, profileId: profile.id, mode, config };
+    let handle;
+    try {
+      handle = await this.temporal.workflow.start('syncWorkflow', {
+        args: [input],
+        taskQueue: this.options.taskQueue ?? SYNC_TASK_QUEUE,
+        workflowId,
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        workflowRunTimeout: `${config.syncTimeoutSecs}s`,
+        memo: { jobId, profileName: profile.name },
+        ...(this.options.searchAttributes === false
+          ? {}
+          : {
+              typedSearchAttributes: [
+                { key: PROFILE_ATTR, value: profile.name },
+                { key: PROVIDER_ATTR, value: profile.provider },
+                { key: MODE_ATTR, value: mode },
+              ],
+            }),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new SyncInProgressError(profile.id, await this.runningJobId(profile.id), { cause: err });
+      }
+      throw err;
+    }
+    // The workflow's first activity creates the row too; whichever comes first wins, the other no-ops.
+    await insertJob(this.db, { id: jobId, profileId: profile.id, provider: profile.provider, mode, workflowId, status: 'queued' });
+    return { jobId, workflowId, runId: handle.firstExecutionRunId };
+  }
+
+  private async runningJobId(profileId: string): Promise<string | undefined> {
+    try {
+      const description = await this.temporal.workflow.getHandle(workflowIdForProfile(profileId)).describe();
+      return (description.memo?.jobId as string | undefined) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Asks the job's workflow to stop; returns false when the job had already ended. */
+  async cancelSync(jobId: string, reason?: string): Promise<boolean> {
+    const job = await this.requireJob(jobId);
+    if (['completed', 'failed', 'cancelled', 'timed_out'].includes(job.status)) return false;
+    try {
+      await this.temporal.workflow.getHandle(job.workflow_id).signal(CANCEL_SIGNAL, { reason });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async getStatus(jobId: string): Promise<SyncJob> {
+    return toSyncJob(await this.requireJob(jobId));
+  }
+
+  /** Live progress from the running workflow (no database round trip, no history event). */
+  async progress(jobId: string): Promise<SyncProgress> {
+    const job = await this.requireJob(jobId);
+    return this.temporal.workflow.getHandle(job.workflow_id).query<SyncProgress>(PROGRESS_QUERY);
+  }
+
+  async listHistory(provider?: string, limit = 20, profileId?: string): Promise<SyncJob[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError(`limit must be a positive integer, got ${limit}`);
+    return (await listJobs(this.db, { provider, profileId, limit })).map(toSyncJob);
+  }
+
+  async isSyncActive(profileIdOrName: string): Promise<boolean> {
+    const profile = await this.getProfile(profileIdOrName);
+    try {
+      const description = await this.temporal.workflow.getHandle(workflowIdForProfile(profile.id)).describe();
+      return description.status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Waits for the job's workflow and maps its ending to a result or a typed error. */
+  async waitForResult(jobId: string): Promise<SyncResult> {
+    const job = await this.requireJob(jobId);
+    const handle = this.temporal.workflow.getHandle(job.workflow_id);
+    try {
+      // Follow continue-as-new runs until the last one ends.
+      return (await handle.result()) as SyncResult;
+    } catch (err) {
+      throw mapWorkflowError(jobId, err);
+    }
+  }
+
+  /** Events of a job as they happen (from sync_events, woken by Postgres NOTIFY), ending after the terminal one. */
+  async *watch(jobId: string, options?: { signal?: AbortSignal }): AsyncGenerator<SyncEvent> {
+    await this.requireJob(jobId);
+    if (!this.options.databaseUrl) throw new InvalidInputError('watch needs the client to be given databaseUrl');
+    const listener = new pg.Client({ connectionString: this.options.databaseUrl });
+    await listener.connect();
+    let wake: (() => void) | undefined;
+    const wakeUp = () => {
+      wake?.();
+      wake = undefined;
+    };
+    listener.on('notification', (msg) => {
+      if (msg.payload && (JSON.parse(msg.payload) as { jobId: string }).jobId === jobId) wakeUp();
+    });
+    options?.signal?.addEventListener('abort', wakeUp);
+    try {
+      await listener.query(`listen ${EVENTS_CHANNEL}`);
+      let afterId = '0';
+      for (;;) {
+        const pending = new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 5_000).unref(); // a NOTIFY lost with a dropped connection still gets read
+        });
+        for (const row of await listEvents(this.db, jobId, afterId)) {
+          afterId = String(row.id);
+          const event = toSyncEvent(row);
+          yield event;
+          if (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled') return;
+        }
+        if (options?.signal?.aborted) return;
+        await pending;
+      }
+    } finally {
+      await listener.end().catch(() => undefined);
+    }
+  }
+
+  // ---- library ----
+
+  async tracks(profileIdOrName: string): Promise<Track[]> {
+    const profile = await this.getProfile(profileIdOrName);
+    return (await liveTracks(this.db, profile.id)).map(toTrack);
+  }
+
+  async failedItems(jobId: string): Promise<{ path: string; reason: string }[]> {
+    await this.requireJob(jobId);
+    return failedItems(this.db, jobId);
+  }
+
+  async duplicates(profileIdOrName: string): Promise<{ contentHash: string; paths: string[] }[]> {
+    const profile = await this.getProfile(profileIdOrName);
+    return duplicateGroups(this.db, profile.id);
+  }
+
+  private async requireJob(jobId: string) {
+    const job = await getJob(this.db, jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  }
+}
+
+function mapWorkflowError(jobId: string, err: unknown): Error {
+  if (!(err instanceof WorkflowFailedError)) return err as Error;
+  const cause = err.cause;
+  if (cause instanceof CancelledFailure) return new SyncCancelledError(jobId, { cause: err });
+  if (cause instanceof TimeoutFailure) return new SyncTimeoutError(jobId, 'sync was stopped by its run timeout', { cause: err });
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === 'SyncTimeout') return new SyncTimeoutError(jobId, cause.message, { cause: err });
+    if (cause.type === 'SyncCancelled') return new SyncCancelledError(jobId, { cause: err });
+    let inner: unknown = cause.cause;
+    while (inner && !(inner instanceof ApplicationFailure)) inner = (inner as Error).cause;
+    const type = inner instanceof ApplicationFailure ? inner.type : undefined;
+    if (type?.startsWith('Provider.')) return new SyncProviderError(type.slice('Provider.'.length), cause.message, { cause: err });
+    if (type === 'InvalidInput') return new InvalidInputError(cause.message);
+    return new SyncFailedError(jobId, cause.message, { cause: err });
+  }
+  return new SyncFailedError(jobId, err.message, { cause: err });
+}

@@ -1,0 +1,85 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ProviderFile } from '../providers/types.ts';
+import type { Database, ScanItem } from './schema.ts';
+
+type Conn = Kysely<Database> | Transaction<Database>;
+
+/** Writes one listing page into the job's queue; a page listed twice (retry) changes nothing. */
+export async function upsertListedFiles(db: Conn, jobId: string, files: ProviderFile[]): Promise<number> {
+  if (files.length === 0) return 0;
+  const rows = await db
+    .insertInto('scan_items')
+    .values(
+      files.map((f) => ({
+        job_id: jobId,
+        file_id: f.fileId,
+        path: f.path,
+        size: f.size,
+        modified_at: f.modifiedAt,
+        mime_type: f.mimeType,
+        provider_hash: f.providerHash,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['job_id', 'path']).doNothing())
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+export async function countItems(db: Conn, jobId: string, status?: ScanItem['status']): Promise<number> {
+  let q = db.selectFrom('scan_items').select((eb) => eb.fn.countAll<string>().as('n')).where('job_id', '=', jobId);
+  if (status) q = q.where('status', '=', status);
+  const row = await q.executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function itemsByStatus(
+  db: Conn,
+  jobId: string,
+  status: ScanItem['status'],
+  afterId: string,
+  limit: number,
+): Promise<ScanItem[]> {
+  return db
+    .selectFrom('scan_items')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('status', '=', status)
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function setItemsStatus(
+  db: Conn,
+  ids: string[],
+  status: ScanItem['status'],
+  reason: string | null = null,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('scan_items').set({ status, reason }).where('id', 'in', ids).execute();
+}
+
+export async function finishItem(
+  db: Conn,
+  id: string,
+  result: { status: 'done' | 'failed'; outcome: string; reason?: string | null; trackId?: string | null },
+): Promise<void> {
+  await db
+    .updateTable('scan_items')
+    .set({ status: result.status, outcome: result.outcome, reason: result.reason ?? null, track_id: result.trackId ?? null })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function failedItems(db: Conn, jobId: string): Promise<{ path: string; reason: string }[]> {
+  const rows = await db
+    .selectFrom('scan_items')
+    .select(['path', 'reason'])
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'failed')
+    .orderBy('path')
+    .execute();
+  return rows.map((r) => ({ path: r.path, reason: r.reason ?? 'unknown' }));
+}

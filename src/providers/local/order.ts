@@ -1,0 +1,8 @@
+/** Orders paths segment by segment, the order of a depth-first walk with sorted names. */
+export function compareSegments(a: readonly string[], b: readonly string[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return a.length - b.length;
+}

@@ -1,0 +1,68 @@
+// The one contract every storage provider implements. Shaped for remote storage from the start:
+// paged listing with an opaque page token, random-access ranged reads, provider-supplied hashes.
+
+/** One file as the provider lists it. `fileId` is the provider's stable id (Drive fileId, Graph id,
+ * Dropbox id; device+inode for a local folder), `path` is relative to the profile's root with `/`. */
+export interface ProviderFile {
+  fileId: string;
+  path: string;
+  size: number;
+  modifiedAt: Date | null;
+  mimeType: string | null;
+  /** A content hash the provider computed, as `algo:value` (only comparable within one provider). */
+  providerHash: string | null;
+}
+
+export interface ListPage {
+  files: ProviderFile[];
+  /** Opaque token for the next page; absent on the last page. */
+  nextPageToken?: string;
+}
+
+/** Random access to one file's bytes. Providers implement it over pread, HTTP Range, etc. */
+export interface RandomAccessReader {
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into `buffer` at `offset`; returns bytes read (0 at EOF). */
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ProviderContext {
+  /** Called by long operations so activities can heartbeat and notice cancellation. */
+  signal?: AbortSignal;
+}
+
+export interface StorageProvider {
+  readonly kind: string;
+  /** Checks the root is reachable and readable (credentials, mount present). Throws ProviderError. */
+  validate(): Promise<void>;
+  /** One page of the full recursive listing. */
+  list(pageToken: string | undefined, pageSize: number): Promise<ListPage>;
+  /** Opens a file for ranged reads; throws ProviderError(notFound) when it is gone. */
+  open(file: Pick<ProviderFile, 'fileId' | 'path'>): Promise<RandomAccessReader>;
+}
+
+export interface ProviderProfile {
+  provider: string;
+  root: string;
+  settings: Record<string, unknown>;
+}
+
+export type ProviderFactory = (profile: ProviderProfile) => StorageProvider;
+
+export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'unavailable' | 'rateLimited' | 'invalid';
+
+/** The provider's verdict on a failure; activities turn it into retryable or non-retryable. */
+export class ProviderError extends Error {
+  readonly kind: ProviderErrorKind;
+  readonly retryAfterMs: number | undefined;
+  constructor(kind: ProviderErrorKind, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, { cause: options?.cause });
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  get retryable(): boolean {
+    return this.kind === 'unavailable' || this.kind === 'rateLimited';
+  }
+}

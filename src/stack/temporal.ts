@@ -1,0 +1,157 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR, SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes.ts';
+import { freePort, isPortFree, waitForPort } from './ports.ts';
+
+export interface TemporalHandle {
+  address: string;
+  namespace: string;
+  /** Web UI address when we started the dev server with its UI. */
+  uiUrl: string | undefined;
+  started: boolean;
+  stop(): Promise<void>;
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** TEMPORAL_CLI_PATH, then `temporal` on PATH, then the project's own tools folder. */
+export function findTemporalCli(): string | undefined {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
+    return fromEnv;
+  }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && isExecutable(path.join(dir, 'temporal'))) return path.join(dir, 'temporal');
+  }
+  const own = path.join(TOOLS_BIN, 'temporal');
+  return isExecutable(own) ? own : undefined;
+}
+
+export interface StartTemporalOptions {
+  dataDir: string;
+  /** Fixed ports for `up` (7233 and the Web UI on 8233); free ports otherwise when those are taken. */
+  port?: number;
+  uiPort?: number;
+  ui?: boolean;
+  log?: (line: string) => void;
+}
+
+/** TEMPORAL_ADDRESS when given; otherwise a local `temporal server start-dev` with its state in the data dir. */
+export async function startTemporal(options: StartTemporalOptions): Promise<TemporalHandle> {
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const fromEnv = process.env.TEMPORAL_ADDRESS;
+  if (fromEnv) return { address: fromEnv, namespace, uiUrl: undefined, started: false, stop: async () => {} };
+
+  const log = options.log ?? (() => {});
+  const port = options.port && (await isPortFree(options.port)) ? options.port : await freePort();
+  const wantUi = options.ui ?? true;
+  const uiPort = wantUi ? (options.uiPort && (await isPortFree(options.uiPort)) ? options.uiPort : await freePort()) : undefined;
+  let cli = findTemporalCli();
+  if (!cli) {
+    log('the Temporal CLI is not installed; trying the Temporal SDK download');
+    try {
+      return await startWithSdkDownload({ ...options, port, uiPort, namespace });
+    } catch (err) {
+      log(`the SDK download failed (${(err as Error).message.split('\n')[0]})`);
+      cli = buildTemporalCli(log);
+    }
+  }
+  await fs.mkdir(options.dataDir, { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--namespace', namespace,
+    '--db-filename', path.resolve(options.dataDir, 'temporal.db'),
+    '--log-level', 'error',
+    ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
+    ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+  ];
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await Promise.race([
+      waitForPort('127.0.0.1', port, 60_000),
+      exited.then((code) => {
+        throw new Error(`temporal server start-dev exited with code ${code}: ${stderr.trim()}`);
+      }),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address: `127.0.0.1:${port}`,
+    namespace,
+    uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
+    started: true,
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** With internet, the SDK downloads and starts the dev server itself (a real server, cached by the SDK). */
+async function startWithSdkDownload(
+  options: StartTemporalOptions & { port: number; uiPort: number | undefined; namespace: string },
+): Promise<TemporalHandle> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port: options.port,
+      namespace: options.namespace,
+      dbFilename: path.resolve(options.dataDir, 'temporal.db'),
+      ui: options.uiPort !== undefined,
+      ...(options.uiPort ? { uiPort: options.uiPort } : {}),
+      searchAttributes: [PROFILE_ATTR, PROVIDER_ATTR, MODE_ATTR],
+    },
+  });
+  return {
+    address: `127.0.0.1:${options.port}`,
+    namespace: options.namespace,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    started: true,
+    stop: () => env.teardown(),
+  };
+}
+
+/** Without internet and with Go present, the install script builds the pinned CLI from the Go module proxy. */
+function buildTemporalCli(log: (line: string) => void): string {
+  const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+  if (!hasGo) {
+    throw new Error(
+      'no Temporal CLI: set TEMPORAL_ADDRESS or TEMPORAL_CLI_PATH, put `temporal` on PATH, or install Go and run `npm run install-tools`',
+    );
+  }
+  log('building the Temporal CLI from the Go module proxy with scripts/install-tools.sh (a few minutes, once)');
+  const result = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'install-tools.sh'), '--cli-only'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const built = path.join(TOOLS_BIN, 'temporal');
+  if (result.status !== 0 || !existsSync(built)) throw new Error('installing the Temporal CLI failed (see the output above)');
+  return built;
+}
