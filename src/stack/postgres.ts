@@ -19,6 +19,8 @@ export async function startPostgres(options: { dataDir: string; log?: (line: str
 
   const databaseDir = path.resolve(options.dataDir, 'postgres');
   await fs.mkdir(path.dirname(databaseDir), { recursive: true });
+  // As root, Postgres runs as a separate system user, which must be able to enter the data dir.
+  if (process.getuid?.() === 0) await fs.chmod(path.dirname(databaseDir), 0o755);
   const port = await freePort();
   const password = 'music-sync';
   const server = new EmbeddedPostgres({

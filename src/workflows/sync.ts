@@ -141,8 +141,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
           details: [{ jobId: input.jobId, counters }],
         });
       }
-      // Re-throwing the cancellation ends the run as Cancelled in Temporal too.
-      throw isCancellation(err) ? err : ApplicationFailure.nonRetryable('sync cancelled', 'SyncCancelled');
+      // A cancellation request (Web UI, `temporal workflow cancel`) ends the run as Cancelled; our cancel
+      // signal is not a request in Temporal's eyes, so that run ends with a typed SyncCancelled failure.
+      if (stopReason === 'cancelled') {
+        throw ApplicationFailure.create({ message: 'sync cancelled', type: 'SyncCancelled', nonRetryable: true, details: [{ jobId: input.jobId, counters }] });
+      }
+      throw err;
     }
     const message = messageOf(err);
     status = 'failed';

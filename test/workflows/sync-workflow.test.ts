@@ -1,0 +1,203 @@
+// Workflow behaviour in Temporal's time-skipping test server, with the real activities against a real
+// Postgres and real folders. Faults and delays come from a test provider registered beside `local`.
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../src/activities/index.ts';
+import { SyncClient } from '../../src/client/sync-client.ts';
+import { SyncCancelledError, SyncInProgressError, SyncProviderError, SyncTimeoutError } from '../../src/client/errors.ts';
+import type { ProviderRegistry } from '../../src/providers/registry.ts';
+import { bundleWorkflows } from '../../src/workers/worker.ts';
+import { startTestDb, type TestDb } from '../helpers/db.ts';
+import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
+import { createTimeSkippingEnv } from '../helpers/temporal.ts';
+
+const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/music-metadata-samples');
+const SAMPLES = ['04 Long Drive.flac', 'id3v2.3.mp3', 'id3v2.4.mp3', 'issue_56.mp3', 'flac.flac', 'not-an-audio-file.txt'];
+
+let env: TestWorkflowEnvironment;
+let testDb: TestDb;
+let bundle: WorkflowBundleWithSourceMap;
+let tmp: string;
+let queueNo = 0;
+
+before(async () => {
+  [env, testDb, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDb(), bundleWorkflows()]);
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'music-sync-wf-'));
+});
+
+after(async () => {
+  await env?.teardown();
+  await testDb?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** A folder of `copies` audio files (corpus samples under distinct names) and one text file. */
+async function makeFolder(name: string, copies: number): Promise<string> {
+  const dir = path.join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < copies; i++) {
+    const sample = SAMPLES[i % (SAMPLES.length - 1)]!;
+    const target = path.join(dir, `disc${Math.floor(i / 10)}`, `${String(i).padStart(3, '0')}-${sample}`);
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(path.join(CORPUS, sample), target);
+  }
+  await writeFile(path.join(dir, 'notes.txt'), 'not music');
+  return dir;
+}
+
+interface Harness {
+  sync: SyncClient;
+  worker: Worker;
+  faults: Faults;
+  profileId: string;
+}
+
+async function harness(name: string, files: number, faults: Faults): Promise<Harness> {
+  const taskQueue = `wf-test-${++queueNo}`;
+  const providers: ProviderRegistry = faultyRegistry(faults);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities({ db: testDb.db, providers }),
+  });
+  const sync = new SyncClient({ temporal: env.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
+  const root = await makeFolder(name, files);
+  const profile = await sync.registerProfile({ name, provider: 'faulty', root });
+  return { sync, worker, faults, profileId: profile.id };
+}
+
+async function activityTypes(workflowId: string): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('syncWorkflow (time-skipping)', () => {
+  test('runs the phases in order and records them as events', { timeout: 120_000 }, async () => {
+    const h = await harness('phases', 12, newFaults());
+    const started = await h.sync.startFullSync(h.profileId, { batchSize: 5 });
+    const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
+    assert.equal(result.status, 'completed');
+    assert.equal(result.counters.itemsDiscovered, 13);
+    assert.equal(result.counters.itemsFiltered, 1);
+    assert.equal(result.counters.itemsProcessed, 12);
+
+    const types = await activityTypes(started.workflowId);
+    const phases = types.filter((t) => t !== 'enterPhase' && t !== 'processBatch');
+    assert.deepEqual(phases, ['startJob', 'validateSession', 'discover', 'filter', 'resolveConflicts', 'completeJob']);
+    assert.equal(types.filter((t) => t === 'processBatch').length, 3, '12 items in batches of 5');
+
+    const events = await testDb.db.selectFrom('sync_events').select(['key', 'type']).where('job_id', '=', started.jobId).orderBy('id').execute();
+    const keys = events.map((e) => e.key).filter((k) => k.startsWith('phase:') || k === 'started' || k === 'terminal');
+    assert.deepEqual(keys, [
+      'started', 'phase:validate', 'phase:discover', 'phase:filter', 'phase:process', 'phase:resolve', 'phase:complete', 'terminal',
+    ]);
+    assert.equal(events.at(-1)!.type, 'completed');
+  });
+
+  test('retries a failing activity and then succeeds', { timeout: 120_000 }, async () => {
+    const h = await harness('retry', 3, newFaults({ listFailures: 2 }));
+    const started = await h.sync.startFullSync(h.profileId, { retryAttempts: 5 });
+    const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
+    assert.equal(result.status, 'completed');
+    assert.equal(result.counters.itemsProcessed, 3);
+    assert.equal(h.faults.listCalls, 3, 'two failed attempts and one that listed everything');
+    const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
+    const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    assert.ok(attempts.includes(3), `the discover activity ran a third attempt (attempts: ${attempts.join(',')})`);
+  });
+
+  test('fails the job with the provider reason once retries are exhausted', { timeout: 120_000 }, async () => {
+    const h = await harness('exhausted', 3, newFaults({ listFailures: 100 }));
+    const started = await h.sync.startFullSync(h.profileId, { retryAttempts: 2 });
+    await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), (err: unknown) => {
+      assert.ok(err instanceof SyncProviderError, `got ${(err as Error).name}`);
+      assert.equal(err.kind, 'unavailable');
+      return true;
+    });
+    assert.equal(h.faults.listCalls, 2);
+    const job = await h.sync.getStatus(started.jobId);
+    assert.equal(job.status, 'failed');
+    assert.match(job.error ?? '', /injected 503/);
+    const failed = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', started.jobId).where('type', '=', 'failed').execute();
+    assert.equal(failed.length, 1);
+    assert.equal((failed[0]!.payload as { recoverable: boolean }).recoverable, true);
+  });
+
+  for (const how of ['signal', 'cancellation request'] as const) {
+    test(`cancels mid-process by ${how}, keeping every written row whole`, { timeout: 120_000 }, async () => {
+      const h = await harness(`cancel-${how.replace(' ', '-')}`, 30, newFaults({ openDelayMs: 150 }));
+      const started = await h.sync.startFullSync(h.profileId, { batchSize: 3, maxConcurrentDownloads: 1 });
+      await h.worker.runUntil(async () => {
+        await waitFor(async () => (await h.sync.getStatus(started.jobId)).itemsProcessed >= 3, 'a first batch');
+        if (how === 'signal') assert.equal(await h.sync.cancelSync(started.jobId), true);
+        else await env.client.workflow.getHandle(started.workflowId).cancel();
+        await assert.rejects(h.sync.waitForResult(started.jobId), SyncCancelledError);
+      });
+      const job = await h.sync.getStatus(started.jobId);
+      assert.equal(job.status, 'cancelled');
+      assert.ok(job.itemsProcessed >= 3 && job.itemsProcessed < 30, `processed ${job.itemsProcessed}`);
+      const done = await testDb.db.selectFrom('scan_items').select('track_id').where('job_id', '=', started.jobId).where('status', '=', 'done').execute();
+      const tracks = await testDb.db.selectFrom('tracks').selectAll().where('profile_id', '=', h.profileId).execute();
+      assert.equal(tracks.length, done.length, 'one track per processed item, none half-written');
+      for (const t of tracks) assert.ok(t.content_hash.startsWith('sha256:') && t.title.length > 0);
+      const types = (await testDb.db.selectFrom('sync_events').select('type').where('job_id', '=', started.jobId).execute()).map((e) => e.type);
+      assert.ok(types.includes('cancelled'));
+      assert.equal(await h.sync.cancelSync(started.jobId), false, 'a finished job cannot be cancelled again');
+    });
+  }
+
+  test('ends as timed out at the graceful deadline before the run timeout', { timeout: 180_000 }, async () => {
+    const h = await harness('timeout', 40, newFaults({ openDelayMs: 1500 }));
+    const started = await h.sync.startFullSync(h.profileId, { syncTimeoutSecs: 12, batchSize: 2, maxConcurrentDownloads: 1 });
+    await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), SyncTimeoutError);
+    const job = await h.sync.getStatus(started.jobId);
+    assert.equal(job.status, 'timed_out');
+    assert.equal(job.errorKind, 'timeout');
+    assert.ok(job.itemsProcessed < 40);
+    const failed = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', started.jobId).where('type', '=', 'failed').executeTakeFirstOrThrow();
+    assert.equal((failed.payload as { kind: string }).kind, 'timeout');
+    const description = await env.client.workflow.getHandle(started.workflowId).describe();
+    assert.equal(description.status.name, 'FAILED', 'ended by the workflow itself, not killed by the run timeout');
+  });
+
+  test('a second start for the same profile is SyncInProgress; other profiles run in parallel', { timeout: 120_000 }, async () => {
+    const faults = newFaults({ openDelayMs: 20 });
+    const a = await harness('busy-a', 10, faults);
+    const b = await harness('busy-b', 4, newFaults());
+    const first = await a.sync.startFullSync(a.profileId);
+    await assert.rejects(a.sync.startFullSync(a.profileId), (err: unknown) => {
+      assert.ok(err instanceof SyncInProgressError);
+      assert.equal(err.runningJobId, first.jobId);
+      return true;
+    });
+    assert.equal(await a.sync.isSyncActive(a.profileId), true);
+    const other = await b.sync.startFullSync(b.profileId);
+    await a.worker.runUntil(
+      b.worker.runUntil(async () => {
+        const [ra, rb] = await Promise.all([a.sync.waitForResult(first.jobId), b.sync.waitForResult(other.jobId)]);
+        assert.equal(ra.status, 'completed');
+        assert.equal(rb.status, 'completed');
+        assert.equal(await a.sync.isSyncActive(a.profileId), false);
+        // Once the first run closed, the same profile can sync again.
+        const again = await a.sync.startFullSync(a.profileId);
+        assert.equal((await a.sync.waitForResult(again.jobId)).status, 'completed');
+      }),
+    );
+  });
+});
