@@ -64,7 +64,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** How long before the run timeout the workflow stops itself to record a timed-out job. */
+/** How long before the run timeout the workflow stops itself: enough for the batch in flight to
+ * notice the cancellation and wind down, and for the job to be recorded as timed out. */
 export function gracePeriodMs(syncTimeoutSecs: number): number {
-  return Math.min(60_000, Math.max(2_000, syncTimeoutSecs * 100));
+  return Math.min(60_000, Math.max(5_000, syncTimeoutSecs * 100));
 }

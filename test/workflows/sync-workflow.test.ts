@@ -6,6 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.ts';
 import { SyncClient } from '../../src/client/sync-client.ts';
@@ -79,6 +82,14 @@ async function activityTypes(workflowId: string): Promise<string[]> {
     .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
 }
 
+/** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). */
+async function saveHistory(name: string, workflowId: string): Promise<void> {
+  if (!process.env.UPDATE_HISTORIES) return;
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const bytes = temporal.api.history.v1.History.encode(history).finish();
+  await writeFile(path.join(import.meta.dirname, '..', 'histories', `${name}.history.bin`), bytes);
+}
+
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -108,6 +119,7 @@ describe('syncWorkflow (time-skipping)', () => {
       'started', 'phase:validate', 'phase:discover', 'phase:filter', 'phase:process', 'phase:resolve', 'phase:complete', 'terminal',
     ]);
     assert.equal(events.at(-1)!.type, 'completed');
+    await saveHistory('full-sync', started.workflowId);
   });
 
   test('retries a failing activity and then succeeds', { timeout: 120_000 }, async () => {
@@ -120,6 +132,7 @@ describe('syncWorkflow (time-skipping)', () => {
     const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
     const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
     assert.ok(attempts.includes(3), `the discover activity ran a third attempt (attempts: ${attempts.join(',')})`);
+    await saveHistory('retried-discover', started.workflowId);
   });
 
   test('fails the job with the provider reason once retries are exhausted', { timeout: 120_000 }, async () => {
@@ -159,12 +172,13 @@ describe('syncWorkflow (time-skipping)', () => {
       const types = (await testDb.db.selectFrom('sync_events').select('type').where('job_id', '=', started.jobId).execute()).map((e) => e.type);
       assert.ok(types.includes('cancelled'));
       assert.equal(await h.sync.cancelSync(started.jobId), false, 'a finished job cannot be cancelled again');
+      await saveHistory(`cancel-by-${how.replace(' ', '-')}`, started.workflowId);
     });
   }
 
   test('ends as timed out at the graceful deadline before the run timeout', { timeout: 180_000 }, async () => {
     const h = await harness('timeout', 40, newFaults({ openDelayMs: 1500 }));
-    const started = await h.sync.startFullSync(h.profileId, { syncTimeoutSecs: 12, batchSize: 2, maxConcurrentDownloads: 1 });
+    const started = await h.sync.startFullSync(h.profileId, { syncTimeoutSecs: 20, batchSize: 2, maxConcurrentDownloads: 1 });
     await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), SyncTimeoutError);
     const job = await h.sync.getStatus(started.jobId);
     assert.equal(job.status, 'timed_out');
@@ -174,6 +188,7 @@ describe('syncWorkflow (time-skipping)', () => {
     assert.equal((failed.payload as { kind: string }).kind, 'timeout');
     const description = await env.client.workflow.getHandle(started.workflowId).describe();
     assert.equal(description.status.name, 'FAILED', 'ended by the workflow itself, not killed by the run timeout');
+    await saveHistory('graceful-timeout', started.workflowId);
   });
 
   test('a second start for the same profile is SyncInProgress; other profiles run in parallel', { timeout: 120_000 }, async () => {

@@ -1,0 +1,161 @@
+// Activities against a real Postgres and real files, run in MockActivityEnvironment for heartbeats
+// and cancellation. Every activity is at-least-once: running one twice must leave the same rows.
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities/index.ts';
+import { insertProfile } from '../../src/db/profiles.ts';
+import type { Db } from '../../src/db/connect.ts';
+import { startTestDb, type TestDb } from '../helpers/db.ts';
+import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
+
+const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/music-metadata-samples');
+const FILES = ['04 Long Drive.flac', 'id3v2.3.mp3', 'id3v2.4.mp3', 'flac.flac', 'incomplete.mp3', 'not-an-audio-file.txt'];
+
+let testDb: TestDb;
+let db: Db;
+let tmp: string;
+
+before(async () => {
+  testDb = await startTestDb();
+  db = testDb.db;
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'music-sync-act-'));
+});
+after(async () => {
+  await testDb?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+async function setup(name: string, faults: Faults = newFaults()) {
+  const root = path.join(tmp, name);
+  await mkdir(path.join(root, 'sub'), { recursive: true });
+  for (const [i, f] of FILES.entries()) await copyFile(path.join(CORPUS, f), path.join(root, i % 2 ? 'sub' : '', f));
+  const acts = createActivities({ db, providers: faultyRegistry(faults) });
+  const profile = await insertProfile(db, { id: randomUUID(), name, provider: 'faulty', root });
+  const newJob = async (mode: 'full' | 'incremental' = 'full') => {
+    const jobId = randomUUID();
+    await new MockActivityEnvironment().run(acts.startJob, { jobId, profileId: profile.id, mode, workflowId: `wf-${name}` });
+    return jobId;
+  };
+  return { root, acts, profile, newJob, faults };
+}
+
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn, ...args);
+
+async function count(table: 'tracks' | 'scan_items' | 'sync_events', column: 'profile_id' | 'job_id', id: string): Promise<number> {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where(column, '=', id).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('activities', () => {
+  test('startJob, discover and filter run twice leave one set of rows and the same counters', async () => {
+    const { acts, newJob } = await setup('twice');
+    const jobId = await newJob();
+    await run(acts.startJob, { jobId, profileId: (await db.selectFrom('sync_jobs').select('profile_id').where('id', '=', jobId).executeTakeFirstOrThrow()).profile_id, mode: 'full', workflowId: 'wf-twice' });
+    assert.equal(await count('sync_events', 'job_id', jobId), 1, 'one Started event');
+    const first = await run(acts.discover, { jobId, pageSize: 2 });
+    const second = await run(acts.discover, { jobId, pageSize: 2 });
+    assert.equal(first.discovered, FILES.length);
+    assert.equal(second.discovered, FILES.length);
+    assert.equal(await count('scan_items', 'job_id', jobId), FILES.length);
+    const f1 = await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+    const f2 = await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+    assert.deepEqual(f1, { queued: FILES.length - 1, filtered: 1 });
+    assert.deepEqual(f2, f1);
+  });
+
+  test('discover resumes from the page token it heartbeated', async () => {
+    const { acts, newJob, faults } = await setup('resume');
+    const jobId = await newJob();
+    const beats: unknown[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await env.run(acts.discover, { jobId, pageSize: 2 });
+    assert.ok(beats.length >= 3, 'one heartbeat per page of 2');
+    const firstPage = beats[0] as { pageToken: string; pages: number };
+    // A retry that starts from the first checkpoint lists only the remaining pages.
+    const jobB = await newJob();
+    faults.listCalls = 0;
+    await new MockActivityEnvironment({ heartbeatDetails: firstPage }).run(acts.discover, { jobId: jobB, pageSize: 2 });
+    assert.equal(faults.listCalls, beats.length - 1, 'the first page is not listed again');
+    assert.equal(await count('scan_items', 'job_id', jobB), FILES.length - 2);
+  });
+
+  test('processBatch is idempotent and records unreadable files with a reason', async () => {
+    const { acts, newJob, profile } = await setup('process');
+    const jobId = await newJob();
+    await run(acts.discover, { jobId, pageSize: 100 });
+    await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+    const input = { jobId, batchSize: 100, concurrency: 2, parseTimeoutMs: 10_000, progressEvery: 2 };
+    const result = await run(acts.processBatch, input);
+    assert.equal(result.processed, 5);
+    assert.equal(result.remaining, 0);
+    assert.equal(result.added + result.failed, 5);
+    const tracksBefore = await db.selectFrom('tracks').select(['id', 'path']).where('profile_id', '=', profile.id).orderBy('path').execute();
+    assert.equal(tracksBefore.length, result.added);
+    for (const item of await db.selectFrom('scan_items').selectAll().where('job_id', '=', jobId).where('status', '=', 'failed').execute()) {
+      assert.ok(item.reason && item.reason.length > 0, `${item.path} failed without a reason`);
+    }
+    // At-least-once: the same batch delivered again (its items pending again) changes no track.
+    await db.updateTable('scan_items').set({ status: 'pending' }).where('job_id', '=', jobId).where('status', '=', 'done').execute();
+    const again = await run(acts.processBatch, input);
+    assert.equal(again.added, 0);
+    assert.equal(again.unchanged, result.added);
+    const tracksAfter = await db.selectFrom('tracks').select(['id', 'path']).where('profile_id', '=', profile.id).orderBy('path').execute();
+    assert.deepEqual(tracksAfter, tracksBefore);
+  });
+
+  test('processBatch cancelled while reading writes nothing and leaves its items pending', async () => {
+    const { acts, newJob, profile } = await setup('cancel', newFaults({ openDelayMs: 300 }));
+    const jobId = await newJob();
+    await run(acts.discover, { jobId, pageSize: 100 });
+    await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+    const env = new MockActivityEnvironment();
+    env.once('heartbeat', () => env.cancel('test cancel'));
+    await assert.rejects(env.run(acts.processBatch, { jobId, batchSize: 100, concurrency: 1, parseTimeoutMs: 10_000, progressEvery: 100 }), (err: unknown) => {
+      assert.ok(err instanceof CancelledFailure || (err as Error).name === 'AbortError', `got ${(err as Error).name}`);
+      return true;
+    });
+    assert.equal(await count('tracks', 'profile_id', profile.id), 0);
+    const pending = await db.selectFrom('scan_items').select('id').where('job_id', '=', jobId).where('status', '=', 'pending').execute();
+    assert.equal(pending.length, 5);
+  });
+
+  test('rename keeps the track id, a deleted file is soft-deleted once, completeJob emits one terminal event', async () => {
+    const { acts, newJob, profile, root } = await setup('rename');
+    const full = async () => {
+      const jobId = await newJob();
+      await run(acts.discover, { jobId, pageSize: 100 });
+      await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+      const batch = await run(acts.processBatch, { jobId, batchSize: 100, concurrency: 2, parseTimeoutMs: 10_000, progressEvery: 100 });
+      const resolve = { jobId, mode: 'full' as const, massDeleteRatio: 0.9, massDeleteMinTracks: 20 };
+      const resolved = await run(acts.resolveConflicts, resolve);
+      assert.deepEqual(await run(acts.resolveConflicts, resolve), resolved, 'resolve run twice counts once');
+      await run(acts.completeJob, { jobId, status: 'completed' });
+      await run(acts.completeJob, { jobId, status: 'completed' });
+      const terminal = await db.selectFrom('sync_events').select('id').where('job_id', '=', jobId).where('key', '=', 'terminal').execute();
+      assert.equal(terminal.length, 1);
+      return { batch, resolved };
+    };
+    await full();
+    const before = await db.selectFrom('tracks').select(['id', 'path']).where('profile_id', '=', profile.id).execute();
+    const flac = before.find((t) => t.path === '04 Long Drive.flac')!;
+    await rename(path.join(root, '04 Long Drive.flac'), path.join(root, 'sub', 'renamed.flac'));
+    await rm(path.join(root, 'sub', 'flac.flac'));
+    await writeFile(path.join(root, 'sub', 'readme.md'), 'still not music');
+    const second = await full();
+    assert.equal(second.batch.renamed, 1);
+    assert.equal(second.resolved.deleted, 1);
+    const renamed = await db.selectFrom('tracks').selectAll().where('id', '=', flac.id).executeTakeFirstOrThrow();
+    assert.equal(renamed.path, 'sub/renamed.flac');
+    assert.equal(renamed.deleted_at, null);
+    const gone = await db.selectFrom('tracks').selectAll().where('profile_id', '=', profile.id).where('path', '=', 'sub/flac.flac').executeTakeFirstOrThrow();
+    assert.ok(gone.deleted_at instanceof Date, 'soft-deleted, not removed');
+  });
+});
