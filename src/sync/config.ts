@@ -25,6 +25,9 @@ export interface SyncConfig {
    * unmounted folder must never wipe a library. */
   massDeleteRatio: number;
   massDeleteMinTracks: number;
+  /** A run continues as new past this many history events (or when the server suggests it),
+   * so a sync of any size stays far below Temporal's 51,200-event limit. */
+  historyEventsPerRun: number;
 }
 
 export const DEFAULT_SYNC_CONFIG: SyncConfig = {
@@ -39,13 +42,14 @@ export const DEFAULT_SYNC_CONFIG: SyncConfig = {
   parseTimeoutMs: 30_000,
   massDeleteRatio: 0.5,
   massDeleteMinTracks: 20,
+  historyEventsPerRun: 4_000,
 };
 
 export function resolveConfig(partial: Partial<SyncConfig> | undefined): SyncConfig {
   const config = { ...DEFAULT_SYNC_CONFIG, ...stripUndefined(partial ?? {}) };
   const positiveInts: (keyof SyncConfig)[] = [
     'maxConcurrentDownloads', 'batchSize', 'retryAttempts', 'syncTimeoutSecs', 'maxFileSize',
-    'progressEvery', 'listPageSize', 'parseTimeoutMs', 'massDeleteMinTracks',
+    'progressEvery', 'listPageSize', 'parseTimeoutMs', 'massDeleteMinTracks', 'historyEventsPerRun',
   ];
   for (const key of positiveInts) {
     const v = config[key];

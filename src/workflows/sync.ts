@@ -98,7 +98,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
         counters.itemsFailed += batch.failed;
         counters.bytesRead += batch.bytesRead;
         if (batch.remaining === 0 || batch.processed === 0) break;
-        if (workflowInfo().continueAsNewSuggested) return 'continue';
+        const now = workflowInfo();
+        if (now.continueAsNewSuggested || now.historyLength >= input.config.historyEventsPerRun) return 'continue';
       }
       await enter('resolve');
     }

@@ -122,6 +122,24 @@ describe('syncWorkflow (time-skipping)', () => {
     await saveHistory('full-sync', started.workflowId);
   });
 
+  test('continues as new between batches and carries its counters across runs', { timeout: 120_000 }, async () => {
+    const h = await harness('continue', 25, newFaults());
+    const started = await h.sync.startFullSync(h.profileId, { batchSize: 2, historyEventsPerRun: 30 });
+    const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
+    assert.equal(result.status, 'completed');
+    assert.equal(result.counters.itemsProcessed, 25);
+    assert.equal(result.counters.itemsDiscovered, 26);
+    // The latest run's start event names the run it continued.
+    const last = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
+    const startedEvent = last.events![0]!.workflowExecutionStartedEventAttributes!;
+    assert.ok(startedEvent.continuedExecutionRunId, 'the last run continued an earlier one');
+    assert.notEqual(startedEvent.originalExecutionRunId, undefined);
+    const job = await h.sync.getStatus(started.jobId);
+    assert.equal(job.itemsProcessed, 25);
+    assert.equal(job.status, 'completed');
+    await saveHistory('continued-as-new', started.workflowId);
+  });
+
   test('retries a failing activity and then succeeds', { timeout: 120_000 }, async () => {
     const h = await harness('retry', 3, newFaults({ listFailures: 2 }));
     const started = await h.sync.startFullSync(h.profileId, { retryAttempts: 5 });
