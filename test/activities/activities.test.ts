@@ -117,7 +117,7 @@ describe('activities', () => {
     await run(acts.discover, { jobId, pageSize: 100 });
     await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
     const env = new MockActivityEnvironment();
-    env.once('heartbeat', () => env.cancel('test cancel'));
+    env.once('heartbeat', () => env.cancel());
     await assert.rejects(env.run(acts.processBatch, { jobId, batchSize: 100, concurrency: 1, parseTimeoutMs: 10_000, progressEvery: 100 }), (err: unknown) => {
       assert.ok(err instanceof CancelledFailure || (err as Error).name === 'AbortError', `got ${(err as Error).name}`);
       return true;
