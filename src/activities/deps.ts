@@ -5,4 +5,10 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 export interface ActivityDeps {
   db: Db;
   providers: ProviderRegistry;
+  /** The host's view of its network, for `SyncConfig.wifiOnly`; without one, no network is metered. */
+  networkPolicy?: NetworkPolicy;
+}
+
+export interface NetworkPolicy {
+  isMetered(): Promise<boolean>;
 }

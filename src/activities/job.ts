@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { emitEvent } from '../db/events.ts';
 import { countersOf, getJob, insertJob, markRunning, setPhase } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
@@ -7,7 +8,7 @@ import type {
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput, toActivityFailure } from './failures.ts';
 
-export function jobActivities({ db, providers }: ActivityDeps) {
+export function jobActivities({ db, providers, networkPolicy }: ActivityDeps) {
   return {
     /** Creates (or adopts the client's) job row, marks it running and emits Started once. */
     async startJob(input: StartJobInput): Promise<{ provider: string }> {
@@ -34,9 +35,10 @@ export function jobActivities({ db, providers }: ActivityDeps) {
       const profile = await getProfile(db, job.profile_id);
       if (!profile) throw invalidInput(`profile ${job.profile_id} does not exist`);
       if (!providers.has(profile.provider)) throw invalidInput(`unknown provider "${profile.provider}"`);
-      // Network policy: a local folder never uses a metered network, so wifiOnly holds trivially;
-      // remote providers consult the host's network state here before any request.
       const provider = providers.create(profile);
+      if (input.wifiOnly && provider.usesNetwork && (await networkPolicy?.isMetered())) {
+        throw ApplicationFailure.nonRetryable('wifiOnly is set and the network is metered: sync postponed', 'NetworkPolicy');
+      }
       try {
         await provider.validate();
       } catch (err) {

@@ -136,6 +136,7 @@ export class SyncClient {
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         workflowRunTimeout: `${config.syncTimeoutSecs}s`,
         memo: { jobId, profileName: profile.name },
+        staticSummary: `${mode} sync of ${profile.name} (${profile.provider}: ${profile.root})`,
         ...(this.options.searchAttributes === false
           ? {}
           : {

@@ -34,6 +34,8 @@ export interface ProviderContext {
 
 export interface StorageProvider {
   readonly kind: string;
+  /** True when reads cross a network, so the wifiOnly policy applies. */
+  readonly usesNetwork: boolean;
   /** Checks the root is reachable and readable (credentials, mount present). Throws ProviderError. */
   validate(): Promise<void>;
   /** One page of the full recursive listing. */

@@ -6,10 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.ts';
 import { insertProfile } from '../../src/db/profiles.ts';
+import { LocalProvider } from '../../src/providers/local/index.ts';
+import { defaultProviders } from '../../src/providers/registry.ts';
 import type { Db } from '../../src/db/connect.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
@@ -125,6 +127,21 @@ describe('activities', () => {
     assert.equal(await count('tracks', 'profile_id', profile.id), 0);
     const pending = await db.selectFrom('scan_items').select('id').where('job_id', '=', jobId).where('status', '=', 'pending').execute();
     assert.equal(pending.length, 5);
+  });
+
+  test('validateSession applies the wifiOnly network policy to providers that use the network', async () => {
+    const { newJob, root } = await setup('wifi');
+    const providers = defaultProviders().register('netlocal', (p) => Object.assign(new LocalProvider(p.root), { usesNetwork: true }));
+    const metered = createActivities({ db, providers, networkPolicy: { isMetered: async () => true } });
+    const jobId = await newJob();
+    await db.updateTable('profiles').set({ provider: 'netlocal' }).where('root', '=', root).execute();
+    await assert.rejects(run(metered.validateSession, { jobId, wifiOnly: true }), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure && err.type === 'NetworkPolicy' && err.nonRetryable);
+      return true;
+    });
+    await run(metered.validateSession, { jobId, wifiOnly: false });
+    const unmetered = createActivities({ db, providers, networkPolicy: { isMetered: async () => false } });
+    await run(unmetered.validateSession, { jobId, wifiOnly: true });
   });
 
   test('rename keeps the track id, a deleted file is soft-deleted once, completeJob emits one terminal event', async () => {

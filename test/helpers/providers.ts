@@ -22,6 +22,7 @@ export function faultyRegistry(faults: Faults): ProviderRegistry {
     const local = new LocalProvider(profile.root);
     return {
       kind: 'faulty',
+      usesNetwork: false,
       validate: () => local.validate(),
       async list(token: string | undefined, size: number): Promise<ListPage> {
         faults.listCalls += 1;

@@ -7,6 +7,7 @@ import { compareSegments } from './order.ts';
 /** A folder on this machine. File ids are device:inode, so a rename keeps its id. */
 export class LocalProvider implements StorageProvider {
   readonly kind = 'local';
+  readonly usesNetwork = false;
   readonly root: string;
 
   constructor(root: string) {

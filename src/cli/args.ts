@@ -1,0 +1,308 @@
+// Command-line parsing with node:util parseArgs: the command word(s) first, then each command's own
+// options strictly (an unknown option is a usage error, not silently ignored).
+import { parseArgs } from 'node:util';
+
+/** A wrong command line: one line on stderr and exit code 2. */
+export class UsageError extends Error {
+  readonly hint: string | undefined;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.hint = hint;
+  }
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+export interface CommandSpec {
+  /** 'scan', or 'profile add' for a command with a subcommand. */
+  name: string;
+  args: string;
+  summary: string;
+  details?: string[];
+  options?: OptionSpec;
+  optionHelp?: [string, string][];
+  positionals: string[];
+  /** Trailing positionals that may be left out. */
+  optional?: number;
+}
+
+const GLOBAL_OPTIONS: OptionSpec = {
+  json: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'scan',
+    args: '<dir>',
+    summary: 'sync a folder once: start what is needed, scan, print a summary, stop',
+    positionals: ['dir'],
+    details: [
+      'Creates a local profile for the folder on first use (named after it) and runs a full sync',
+      'with a worker in this process. Exit code 0 when the job completed (even with failed files),',
+      '1 when it failed, was cancelled or timed out. Ctrl-C cancels the sync; a second Ctrl-C quits.',
+      'With --json, stdout is one object: { job, tracks, failed, duplicates }.',
+    ],
+  },
+  {
+    name: 'up',
+    args: '',
+    summary: 'run Postgres, Temporal (with its Web UI) and a worker until Ctrl-C',
+    positionals: [],
+    details: [
+      'Other music-sync commands with the same --data-dir use this stack while it runs.',
+    ],
+  },
+  {
+    name: 'worker',
+    args: '',
+    summary: 'run a sync worker until Ctrl-C (starts Postgres/Temporal when not given)',
+    positionals: [],
+  },
+  {
+    name: 'migrate',
+    args: '',
+    summary: 'bring the database schema up to date',
+    positionals: [],
+  },
+  {
+    name: 'profile add',
+    args: '<name> --root <dir> [--provider local]',
+    summary: 'register a sync profile',
+    options: { provider: { type: 'string' }, root: { type: 'string' } },
+    optionHelp: [
+      ['--root <dir>', 'the folder (or provider root) to sync'],
+      ['--provider <kind>', 'storage provider (default: local)'],
+    ],
+    positionals: ['name'],
+  },
+  {
+    name: 'profile list',
+    args: '',
+    summary: 'list sync profiles',
+    positionals: [],
+  },
+  {
+    name: 'sync',
+    args: '<profile> [--incremental] [--wait]',
+    summary: 'start a sync of a profile and print its job id',
+    options: { incremental: { type: 'boolean' }, wait: { type: 'boolean' } },
+    optionHelp: [
+      ['--incremental', 'sync from the cursor of the last sync instead of a full listing'],
+      ['--wait', 'follow the job to its end and print a summary'],
+    ],
+    positionals: ['profile'],
+    details: [
+      'Without TEMPORAL_ADDRESS (or a running `music-sync up`) nothing else would run the sync, so',
+      'the command runs a worker itself and waits, as with --wait.',
+    ],
+  },
+  {
+    name: 'status',
+    args: '<jobId>',
+    summary: 'show a sync job',
+    positionals: ['jobId'],
+  },
+  {
+    name: 'cancel',
+    args: '<jobId>',
+    summary: 'cancel a running sync job',
+    positionals: ['jobId'],
+  },
+  {
+    name: 'history',
+    args: '[--provider <kind>] [--limit <n>]',
+    summary: 'list recent sync jobs',
+    options: { provider: { type: 'string' }, limit: { type: 'string' } },
+    optionHelp: [
+      ['--provider <kind>', 'only jobs of this provider'],
+      ['--limit <n>', 'how many jobs (default 20)'],
+    ],
+    positionals: [],
+  },
+  {
+    name: 'tracks',
+    args: '<profile>',
+    summary: 'list the live tracks of a profile',
+    positionals: ['profile'],
+  },
+  {
+    name: 'failed',
+    args: '<jobId>',
+    summary: 'list the files a job could not read, with reasons',
+    positionals: ['jobId'],
+  },
+  {
+    name: 'duplicates',
+    args: '<profile>',
+    summary: 'list groups of tracks with the same content',
+    positionals: ['profile'],
+  },
+];
+
+export interface ParsedCommand {
+  spec: CommandSpec;
+  positionals: Record<string, string | undefined>;
+  options: Record<string, string | boolean | undefined>;
+  json: boolean;
+  dataDir: string | undefined;
+  help: boolean;
+}
+
+export type Invocation =
+  | { kind: 'help'; command?: CommandSpec }
+  | { kind: 'version' }
+  | { kind: 'command'; command: ParsedCommand };
+
+/** Where the command word is: the first argument that is neither an option nor an option's value. */
+function commandWordIndex(argv: string[], from = 0): number {
+  for (let i = from; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return -1;
+    if (arg === '--data-dir') {
+      i += 1;
+      continue;
+    }
+    if (!arg.startsWith('-')) return i;
+  }
+  return -1;
+}
+
+const HELP_HINT = 'see music-sync --help';
+
+export function parseInvocation(argv: string[]): Invocation {
+  const at = commandWordIndex(argv);
+  if (at < 0) {
+    if (argv.includes('--version') || argv.includes('-v')) return { kind: 'version' };
+    if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) return { kind: 'help' };
+    throw new UsageError('no command given', HELP_HINT);
+  }
+  let word = argv[at]!;
+  let rest = [...argv.slice(0, at), ...argv.slice(at + 1)];
+  if (word === 'help') {
+    const topic = rest.find((a) => !a.startsWith('-'));
+    return { kind: 'help', command: topic ? COMMANDS.find((c) => c.name === topic || c.name.startsWith(`${topic} `)) : undefined };
+  }
+  if (word === 'profile') {
+    const subAt = commandWordIndex(rest, at);
+    const sub = subAt >= 0 ? rest[subAt] : undefined;
+    if (sub === undefined) {
+      if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', command: COMMANDS.find((c) => c.name === 'profile add') };
+      throw new UsageError('profile needs a subcommand: add or list', 'see music-sync profile add --help');
+    }
+    word = `profile ${sub}`;
+    rest = [...rest.slice(0, subAt), ...rest.slice(subAt + 1)];
+  }
+  const spec = COMMANDS.find((c) => c.name === word);
+  if (!spec) throw new UsageError(`unknown command "${word}"`, HELP_HINT);
+  return { kind: 'command', command: parseCommand(spec, rest) };
+}
+
+function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }, spec), `see music-sync ${spec.name} --help`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const help = values.help === true;
+  const positionals: Record<string, string | undefined> = {};
+  if (!help) {
+    const required = spec.positionals.length - (spec.optional ?? 0);
+    if (parsed.positionals.length < required) {
+      const missing = spec.positionals.slice(parsed.positionals.length).map((p) => `<${p}>`).join(' ');
+      throw new UsageError(`${spec.name}: missing ${missing}`, `usage: music-sync ${spec.name} ${spec.args}`.trimEnd());
+    }
+    if (parsed.positionals.length > spec.positionals.length) {
+      throw new UsageError(
+        `${spec.name}: unexpected argument "${parsed.positionals[spec.positionals.length]}"`,
+        `usage: music-sync ${spec.name} ${spec.args}`.trimEnd(),
+      );
+    }
+    spec.positionals.forEach((name, i) => {
+      positionals[name] = parsed.positionals[i];
+    });
+  }
+  const dataDir = values['data-dir'];
+  if (dataDir === '') throw new UsageError('--data-dir must not be empty');
+  return {
+    spec,
+    positionals,
+    options: values,
+    json: values.json === true,
+    dataDir: typeof dataDir === 'string' ? dataDir : undefined,
+    help,
+  };
+}
+
+/** parseArgs' messages are long and suggest `--`; ours name the option and the command. */
+function parseArgsMessage(err: Error & { code?: string }, spec: CommandSpec): string {
+  const option = /'(-[^' ]+)/.exec(err.message)?.[1];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `${spec.name}: unknown option ${option ?? err.message}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return option ? `${spec.name}: option ${option} needs a value` : `${spec.name}: ${err.message}`;
+    default:
+      return `${spec.name}: ${err.message}`;
+  }
+}
+
+export function positiveInt(value: string | boolean | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option} must be a positive integer, got "${String(value)}"`);
+  return n;
+}
+
+// ---- help ----
+
+export function generalHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.trim().length));
+  const commandLines = COMMANDS.map((c) => {
+    const left = `${c.name} ${c.args}`.trim();
+    return left.length > 36 ? `  ${left}\n  ${' '.repeat(38)}${c.summary}` : `  ${left.padEnd(Math.min(width, 36))}  ${c.summary}`;
+  });
+  return [
+    'music-sync: sync music folders into a Postgres library, every sync a durable Temporal workflow',
+    '',
+    'Usage: music-sync <command> [options]',
+    '',
+    'Commands:',
+    ...commandLines,
+    '',
+    ...commonHelp(),
+    '',
+    'Run `music-sync <command> --help` for one command.',
+  ].join('\n');
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  const lines = [`Usage: music-sync ${spec.name} ${spec.args}`.trimEnd(), '', `${spec.summary[0]!.toUpperCase()}${spec.summary.slice(1)}.`];
+  if (spec.details) lines.push('', ...spec.details);
+  if (spec.optionHelp) {
+    lines.push('', 'Options:', ...spec.optionHelp.map(([flag, text]) => `  ${flag.padEnd(20)}${text}`));
+  }
+  lines.push('', ...commonHelp());
+  return lines.join('\n');
+}
+
+function commonHelp(): string[] {
+  return [
+    'Options of every command:',
+    '  --data-dir <path>   state of the embedded Postgres and Temporal (default ./.music-sync)',
+    '  --json              print one JSON value on stdout; logs and progress go to stderr',
+    '  -h, --help          show help',
+    '',
+    'Environment:',
+    '  DATABASE_URL        use this Postgres instead of the embedded one',
+    '  TEMPORAL_ADDRESS    use this Temporal server (and its workers) instead of a local dev server',
+    '  TEMPORAL_NAMESPACE  namespace on that server (default "default")',
+    '  MUSIC_SYNC_DEBUG=1  print stack traces and the worker\'s INFO logs',
+    '',
+    'Exit codes: 0 success, 1 runtime error or a sync that did not complete, 2 usage error.',
+  ];
+}
