@@ -2,9 +2,9 @@ import { Context } from '@temporalio/activity';
 import { emitEvent } from '../db/events.ts';
 import { addCounters, countersOf, getJob, setPhase } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
-import { countItems, finishItem, itemsByStatus } from '../db/scan-items.ts';
+import { countItems, itemsByStatus } from '../db/scan-items.ts';
 import type { ScanItem } from '../db/schema.ts';
-import { persistTrack, type PersistOutcome } from '../db/tracks.ts';
+import { finishItems, persistBatch, type PersistOutcome } from '../db/persist-batch.ts';
 import { ProviderError } from '../providers/types.ts';
 import type { ProcessBatchInput, ProcessBatchResult } from '../sync/contract.ts';
 import { mapLimit } from '../sync/map-limit.ts';
@@ -64,20 +64,18 @@ export function processActivities({ db, providers }: ActivityDeps) {
         processed: 0, added: 0, updated: 0, renamed: 0, unchanged: 0, failed: 0, bytesRead: 0, remaining: 0,
       };
       await db.transaction().execute(async (trx) => {
-        for (const o of outcomes) {
-          result.processed += 1;
-          if (!o.ok) {
-            result.failed += 1;
-            await finishItem(trx, o.item.id, { status: 'failed', outcome: 'failed', reason: o.reason });
-            continue;
-          }
-          result.bytesRead += o.read.bytesRead;
-          const { trackId, outcome } = await persistTrack(trx, {
-            profileId: profile.id, jobId: input.jobId, item: o.item, tags: o.read.tags, contentHash: o.read.contentHash,
-          });
-          count(result, outcome);
-          await finishItem(trx, o.item.id, { status: 'done', outcome, trackId });
-        }
+        const reads = outcomes.flatMap((o) => (o.ok ? [{ item: o.item, tags: o.read.tags, contentHash: o.read.contentHash }] : []));
+        const persisted = await persistBatch(trx, profile.id, input.jobId, reads);
+        for (const p of persisted) count(result, p.outcome);
+        result.processed = outcomes.length;
+        result.failed = outcomes.length - reads.length;
+        result.bytesRead = outcomes.reduce((n, o) => n + (o.ok ? o.read.bytesRead : 0), 0);
+        await finishItems(trx, [
+          ...persisted.map((p) => ({ id: p.itemId, status: 'done' as const, outcome: p.outcome, reason: null, track_id: p.trackId })),
+          ...outcomes.flatMap((o) =>
+            o.ok ? [] : [{ id: o.item.id, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }],
+          ),
+        ]);
         const before = (await getJob(trx, input.jobId))!.items_processed;
         const row = await addCounters(trx, input.jobId, {
           itemsProcessed: result.processed, itemsAdded: result.added, itemsUpdated: result.updated,

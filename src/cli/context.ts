@@ -3,14 +3,14 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { defaultProviders } from '../providers/registry.ts';
 import { startPostgres, type PostgresHandle } from '../stack/postgres.ts';
 import { openStack, type Stack, type StackOptions } from '../stack/stack.ts';
-import type { Output } from './output.ts';
+import { oneLine, type Output } from './output.ts';
 
 export interface CliContext {
   /** Absolute. */
@@ -26,23 +26,29 @@ interface Resource {
   close(): Promise<void>;
   /** Synchronous last resort (second Ctrl-C): signal the child processes so none outlives us. */
   kill(): void;
+  closing?: Promise<void>;
 }
 
 const resources = new Set<Resource>();
 let opening = 0;
 let interruptedWhileOpening = false;
-let exiting = false;
+let exiting: Promise<never> | undefined;
 
 /** True once the CLI decided to exit: errors of commands cut off by the shutdown are not reported. */
 export function isExiting(): boolean {
-  return exiting;
+  return exiting !== undefined;
+}
+
+/** Closing twice (the command's own `finally` and an interrupt) shares one close. */
+function closeOnce(r: Resource): Promise<void> {
+  r.closing ??= r.close().catch(() => undefined);
+  return r.closing;
 }
 
 async function closeAll(timeoutMs: number): Promise<void> {
   const all = [...resources].reverse();
-  resources.clear();
   const closing = (async () => {
-    for (const r of all) await r.close().catch(() => undefined);
+    for (const r of all) await closeOnce(r);
   })();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = await Promise.race([
@@ -53,18 +59,21 @@ async function closeAll(timeoutMs: number): Promise<void> {
   ]);
   clearTimeout(timer);
   if (timedOut) for (const r of all) r.kill();
+  for (const r of all) resources.delete(r);
 }
 
-/** Closes everything still open (bounded in time) and exits with `code`. */
-export async function exitAfterClose(code: number, timeoutMs = 15_000): Promise<never> {
-  exiting = true;
-  await closeAll(timeoutMs);
-  process.exit(code);
+/** Closes everything still open (bounded in time) and exits with `code`; the first call decides the code. */
+export function exitAfterClose(code: number, timeoutMs = 15_000): Promise<never> {
+  exiting ??= (async () => {
+    await closeAll(timeoutMs);
+    process.exit(code);
+  })();
+  return exiting;
 }
 
 /** Exits now: child processes are signalled synchronously, nothing is awaited. */
 export function exitNow(code: number): never {
-  exiting = true;
+  exiting ??= new Promise<never>(() => {});
   for (const r of resources) r.kill();
   process.exit(code);
 }
@@ -102,8 +111,8 @@ async function guardedOpen<T>(open: () => Promise<T>, toResource: (value: T) => 
 }
 
 async function release(resource: Resource): Promise<void> {
-  if (!resources.delete(resource)) return; // already closed by an interrupt
-  await resource.close();
+  await closeOnce(resource);
+  resources.delete(resource);
 }
 
 // ---- the Temporal runtime ----
@@ -113,11 +122,25 @@ let runtimeInstalled = false;
 /**
  * Once, before the first worker: the worker's INFO lines ("Worker state changed", ...) would clutter
  * the CLI's stderr, and the Runtime's own shutdown-on-SIGINT would fight our Ctrl-C handling.
+ * Warnings stay, as one line each (MUSIC_SYNC_DEBUG=1: INFO and up, with all details).
  */
-function installTemporalRuntime(debug: boolean): void {
+function installTemporalRuntime(ctx: CliContext): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(debug ? 'INFO' : 'WARN'), shutdownSignals: [] });
+  const logger = ctx.debug ? new DefaultLogger('INFO') : new DefaultLogger('WARN', compactWorkerLog(ctx.out));
+  Runtime.install({ logger, shutdownSignals: [] });
+}
+
+function compactWorkerLog(out: Output): (entry: LogEntry) => void {
+  return (entry) => {
+    const meta = entry.meta ?? {};
+    const error = meta.error as { message?: unknown } | undefined;
+    // A sync that ends cancelled, timed out or failed ends its workflow as failed: the job row and
+    // the CLI's summary say so already, and a failing sync logs "sync failed" itself.
+    if (entry.message === 'Workflow failed' && meta.workflowType === 'syncWorkflow') return;
+    const detail = typeof error?.message === 'string' ? error.message : typeof meta.message === 'string' ? meta.message : '';
+    out.warn(`worker ${entry.level.toLowerCase()}: ${entry.message}${detail ? `: ${oneLine(detail, 300)}` : ''}`);
+  };
 }
 
 // ---- `music-sync up` publishes its services for the other commands ----
@@ -159,14 +182,14 @@ export function readUpState(dataDir: string): UpState | undefined {
  * While `up` runs, its embedded Postgres holds the data dir; other commands use its services
  * (through the same environment variables a user would set) instead of failing to start their own.
  */
-export function adoptUpState(ctx: CliContext): void {
+export function adoptUpState(ctx: CliContext, announce: boolean): void {
   if (process.env.DATABASE_URL || process.env.TEMPORAL_ADDRESS) return;
   const state = readUpState(ctx.dataDir);
   if (!state) return;
   process.env.DATABASE_URL = state.databaseUrl;
   process.env.TEMPORAL_ADDRESS = state.temporalAddress;
   process.env.TEMPORAL_NAMESPACE ??= state.namespace;
-  ctx.out.info(`using the services of \`music-sync up\` (pid ${state.pid})`);
+  if (announce) ctx.out.info(`using the services of \`music-sync up\` (pid ${state.pid})`);
 }
 
 export async function writeUpState(dataDir: string, stack: Stack): Promise<void> {
@@ -205,7 +228,7 @@ export interface OpenedStack {
 
 /** Postgres + Temporal (+ a worker), started where the environment does not provide them. */
 export async function openFullStack(ctx: CliContext, options: Omit<StackOptions, 'dataDir' | 'log'>): Promise<OpenedStack> {
-  if (options.worker) installTemporalRuntime(ctx.debug);
+  if (options.worker) installTemporalRuntime(ctx);
   const { value: stack, resource } = await guardedOpen(
     () => openStack({ ...options, dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) }),
     (s) => ({
@@ -235,7 +258,8 @@ export interface DbStack {
 export async function openDbStack(ctx: CliContext): Promise<DbStack> {
   const { value, resource } = await guardedOpen(
     async () => {
-      const postgres = await startPostgres({ dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) });
+      // The quick commands keep stderr to their one result or error; their start-up chatter is for debugging.
+      const postgres = await startPostgres({ dataDir: ctx.dataDir, log: (line) => (ctx.debug ? ctx.out.warn(line) : undefined) });
       const db = createDb(postgres.url);
       try {
         await migrateToLatest(db);

@@ -89,8 +89,11 @@ export function formatDate(date: Date | null): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-/** Left-aligned columns; the last column is not padded (long paths do not push trailing spaces). */
-export function table(headers: string[], rows: string[][]): string[] {
+/** Left-aligned columns; the last column is not padded (long paths do not push trailing spaces).
+ * `maxWidth` caps the other columns so one long title does not push the rest off the screen. */
+export function table(headers: string[], rows: string[][], maxWidth = 40): string[] {
+  const cap = (c: string) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c);
+  rows = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : cap(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
@@ -147,8 +150,10 @@ export function jobSummary(input: SummaryInput): string[] {
   }
   if (input.duplicates && input.duplicates.length > 0) {
     lines.push('', `Duplicate groups (${input.duplicates.length}), same content under several paths:`);
+    const perGroup = 5;
     input.duplicates.slice(0, maxListed).forEach((paths, i) => {
-      paths.forEach((p, j) => lines.push(`  ${j === 0 ? `${String(i + 1).padStart(2)}.` : '   '} ${p}`));
+      paths.slice(0, perGroup).forEach((p, j) => lines.push(`  ${j === 0 ? `${String(i + 1).padStart(2)}.` : '   '} ${p}`));
+      if (paths.length > perGroup) lines.push(`      ... and ${paths.length - perGroup} more copies`);
     });
     if (input.duplicates.length > maxListed) lines.push(`  ... and ${input.duplicates.length - maxListed} more groups`);
   }

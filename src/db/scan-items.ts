@@ -61,18 +61,6 @@ export async function setItemsStatus(
   await db.updateTable('scan_items').set({ status, reason }).where('id', 'in', ids).execute();
 }
 
-export async function finishItem(
-  db: Conn,
-  id: string,
-  result: { status: 'done' | 'failed'; outcome: string; reason?: string | null; trackId?: string | null },
-): Promise<void> {
-  await db
-    .updateTable('scan_items')
-    .set({ status: result.status, outcome: result.outcome, reason: result.reason ?? null, track_id: result.trackId ?? null })
-    .where('id', '=', id)
-    .execute();
-}
-
 export async function failedItems(db: Conn, jobId: string): Promise<{ path: string; reason: string }[]> {
   const rows = await db
     .selectFrom('scan_items')

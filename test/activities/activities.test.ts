@@ -14,6 +14,7 @@ import { LocalProvider } from '../../src/providers/local/index.ts';
 import { defaultProviders } from '../../src/providers/registry.ts';
 import type { Db } from '../../src/db/connect.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
+import { encodeTrack, writeTrackFile } from '../helpers/fixtures.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/music-metadata-samples');
@@ -142,6 +143,36 @@ describe('activities', () => {
     await run(metered.validateSession, { jobId, wifiOnly: false });
     const unmetered = createActivities({ db, providers, networkPolicy: { isMetered: async () => false } });
     await run(unmetered.validateSession, { jobId, wifiOnly: true });
+  });
+
+  test('a retagged file and a renamed + retagged file keep their ids and get every new tag', async () => {
+    const { acts, newJob, profile, root } = await setup('retag');
+    await writeTrackFile(root, 'x/one.flac', { title: 'One', artists: ['A', 'B'], genre: 'Rock', year: 2001 }, { seed: 1 });
+    await writeTrackFile(root, 'x/two.mp3', { title: 'Two', artists: ['C'], trackNo: 2 }, { seed: 2 });
+    const sync = async () => {
+      const jobId = await newJob();
+      await run(acts.discover, { jobId, pageSize: 100 });
+      await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+      return run(acts.processBatch, { jobId, batchSize: 100, concurrency: 2, parseTimeoutMs: 10_000, progressEvery: 100 });
+    };
+    await sync();
+    const byPath = async (p: string) =>
+      db.selectFrom('tracks').selectAll().where('profile_id', '=', profile.id).where('path', '=', p).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    const one = await byPath('x/one.flac');
+    const two = await byPath('x/two.mp3');
+    // Retag in place (a new file replaces the old one) and rename + retag (same inode, new tags).
+    await writeTrackFile(root, 'x/one.flac', { title: 'One (remaster)', artists: ['A', 'D', 'E'], genre: 'Jazz', year: 2021 }, { seed: 1 });
+    await rename(path.join(root, 'x/two.mp3'), path.join(root, 'two-renamed.mp3'));
+    await writeFile(path.join(root, 'two-renamed.mp3'), encodeTrack({ title: 'Two!', artists: ['C', 'F'] }, { format: 'mp3', seed: 2 }));
+    const second = await sync();
+    assert.equal(second.updated, 1);
+    assert.equal(second.renamed, 1);
+    const oneAfter = await byPath('x/one.flac');
+    assert.equal(oneAfter.id, one.id);
+    assert.deepEqual([oneAfter.title, oneAfter.artists, oneAfter.genres, oneAfter.year], ['One (remaster)', ['A', 'D', 'E'], ['Jazz'], 2021]);
+    const twoAfter = await byPath('two-renamed.mp3');
+    assert.equal(twoAfter.id, two.id, 'same inode: identity kept across rename + retag');
+    assert.deepEqual([twoAfter.title, twoAfter.artists, twoAfter.track_no], ['Two!', ['C', 'F'], null]);
   });
 
   test('rename keeps the track id, a deleted file is soft-deleted once, completeJob emits one terminal event', async () => {

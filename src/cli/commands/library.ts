@@ -1,0 +1,75 @@
+// Profiles and the library: profile add/list, tracks, duplicates. Database only, no Temporal.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../args.ts';
+import { withDb, type CliContext } from '../context.ts';
+import { formatDate, formatDuration, table, trackJson } from '../output.ts';
+
+export async function profileAddCommand(ctx: CliContext, name: string, options: { provider: string; root: string | undefined }): Promise<number> {
+  if (!options.root) throw new UsageError('profile add: missing --root <dir>', 'usage: music-sync profile add <name> --root <dir> [--provider local]');
+  const root = options.provider === 'local' ? path.resolve(options.root) : options.root;
+  if (options.provider === 'local' && !(await fs.stat(root).catch(() => undefined))?.isDirectory()) {
+    throw new UsageError(`profile add: ${options.root} is not a folder`);
+  }
+  return withDb(ctx, async ({ sync }) => {
+    const profile = await sync.registerProfile({ name, provider: options.provider, root });
+    if (ctx.json) await ctx.out.writeJson(profile);
+    else ctx.out.print(`profile ${profile.name} (${profile.provider}) -> ${profile.root}`);
+    return 0;
+  });
+}
+
+export async function profileListCommand(ctx: CliContext): Promise<number> {
+  return withDb(ctx, async ({ sync }) => {
+    const profiles = await sync.listProfiles();
+    if (ctx.json) await ctx.out.writeJson(profiles);
+    else if (profiles.length === 0) ctx.out.print('no profiles yet: music-sync profile add <name> --root <dir>, or music-sync scan <dir>');
+    else {
+      const rows = profiles.map((p) => [p.name, p.provider, formatDate(p.createdAt), p.root]);
+      for (const line of table(['NAME', 'PROVIDER', 'CREATED', 'ROOT'], rows)) ctx.out.print(line);
+    }
+    return 0;
+  });
+}
+
+export async function tracksCommand(ctx: CliContext, profileArg: string): Promise<number> {
+  return withDb(ctx, async ({ sync }) => {
+    const tracks = await sync.tracks(profileArg);
+    if (ctx.json) {
+      await ctx.out.writeJson(tracks.map(trackJson));
+      return 0;
+    }
+    const rows = tracks.map((t) => [
+      t.durationMs === null ? '' : formatTrackLength(t.durationMs),
+      t.artists.join(', ') || '-',
+      t.title,
+      t.album ?? '-',
+      t.path,
+    ]);
+    for (const line of table(['LENGTH', 'ARTIST', 'TITLE', 'ALBUM', 'PATH'], rows)) ctx.out.print(line);
+    ctx.out.print(`${tracks.length} track${tracks.length === 1 ? '' : 's'}`);
+    return 0;
+  });
+}
+
+export async function duplicatesCommand(ctx: CliContext, profileArg: string): Promise<number> {
+  return withDb(ctx, async ({ sync }) => {
+    const groups = await sync.duplicates(profileArg);
+    if (ctx.json) await ctx.out.writeJson(groups);
+    else if (groups.length === 0) ctx.out.print('no duplicates');
+    else {
+      groups.forEach((g, i) => {
+        if (i > 0) ctx.out.print();
+        ctx.out.print(`${g.contentHash}:`);
+        for (const p of g.paths) ctx.out.print(`  ${p}`);
+      });
+    }
+    return 0;
+  });
+}
+
+function formatTrackLength(ms: number): string {
+  if (ms >= 3_600_000) return formatDuration(ms);
+  const secs = Math.round(ms / 1000);
+  return `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, '0')}`;
+}

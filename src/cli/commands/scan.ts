@@ -1,0 +1,113 @@
+// `music-sync scan <dir>`: the one-shot command. Starts what the environment does not give, syncs the
+// folder with a worker in this process, reports, and stops everything it started.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { InvalidInputError, SyncInProgressError } from '../../client/errors.ts';
+import type { StartedSync, SyncClient } from '../../client/sync-client.ts';
+import type { ProfileInfo } from '../../client/types.ts';
+import { UsageError } from '../args.ts';
+import { openFullStack, type CliContext } from '../context.ts';
+import { followJob } from '../follow.ts';
+import { jobSummary, oneLine, trackJson } from '../output.ts';
+
+export async function scanCommand(ctx: CliContext, dirArg: string): Promise<number> {
+  const root = path.resolve(dirArg);
+  const stat = await fs.stat(root).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new UsageError(`${dirArg} is not a folder`);
+
+  const startedAt = Date.now();
+  const { stack, close } = await openFullStack(ctx, { worker: true, ui: false });
+  try {
+    const { sync } = stack;
+    const profile = await ensureLocalProfile(ctx, sync, root);
+    const started = await startScan(ctx, sync, profile);
+    ctx.out.info(`scanning ${root} (profile ${profile.name}, job ${started.jobId})`);
+
+    const { job, endError } = await followJob(ctx, sync, started.jobId);
+    const [tracks, failed, duplicates] = await Promise.all([
+      sync.tracks(profile.id),
+      sync.failedItems(job.id),
+      sync.duplicates(profile.id),
+    ]);
+    if (ctx.json) {
+      await ctx.out.writeJson({
+        job: { ...job, error: job.error ?? endError ?? null },
+        profile: { id: profile.id, name: profile.name, root: profile.root },
+        tracks: tracks.map(trackJson),
+        failed,
+        duplicates: duplicates.map((g) => g.paths),
+      });
+    } else {
+      const lines = jobSummary({
+        title: `Scan of ${root}`,
+        job,
+        endError,
+        failed,
+        duplicates: duplicates.map((g) => g.paths),
+        totalMs: Date.now() - startedAt,
+      });
+      lines.splice(2, 0, `  profile     ${profile.name} (${tracks.length} track${tracks.length === 1 ? '' : 's'} in the library)`);
+      for (const line of lines) ctx.out.print(line);
+    }
+    return job.status === 'completed' ? 0 : 1;
+  } finally {
+    await close();
+  }
+}
+
+/** The folder's profile: found by its root, else created with a name derived from the folder. */
+async function ensureLocalProfile(ctx: CliContext, sync: SyncClient, root: string): Promise<ProfileInfo> {
+  const existing = await sync.findProfileByRoot('local', root);
+  if (existing) return existing;
+  const taken = new Set((await sync.listProfiles()).map((p) => p.name));
+  const base = profileNameFor(root);
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  const profile = await sync.registerProfile({ name, provider: 'local', root });
+  ctx.out.info(`created profile ${profile.name} for ${root}`);
+  return profile;
+}
+
+/** A valid profile name (letters, digits, '.', '_', '-'; at most 64) from a folder's name. */
+export function profileNameFor(root: string): string {
+  const cleaned = path
+    .basename(root)
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '') // "Musique é" -> "Musique e" rather than "Musique-"
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '')
+    .slice(0, 56); // room for a "-NN" suffix
+  return cleaned || 'library';
+}
+
+/**
+ * Incremental when the profile has a stored cursor, else (or when the incremental start refuses)
+ * full. A sync of the profile still running (e.g. left by an earlier interrupted scan, now resumed
+ * by our worker) is waited for, then ours starts.
+ */
+async function startScan(ctx: CliContext, sync: SyncClient, profile: ProfileInfo): Promise<StartedSync> {
+  const start = async (): Promise<StartedSync> => {
+    if (await hasStoredCursor(sync, profile.id)) {
+      try {
+        return await sync.startIncrementalSync(profile.id);
+      } catch (err) {
+        if (!(err instanceof InvalidInputError)) throw err;
+        ctx.out.info(`running a full sync (${oneLine(err.message)})`);
+      }
+    }
+    return sync.startFullSync(profile.id);
+  };
+  try {
+    return await start();
+  } catch (err) {
+    if (!(err instanceof SyncInProgressError) || !err.runningJobId) throw err;
+    ctx.out.warn(`a sync of ${profile.name} is already running (job ${err.runningJobId}); waiting for it to end first`);
+    await sync.waitForResult(err.runningJobId).catch(() => undefined);
+    return start();
+  }
+}
+
+async function hasStoredCursor(sync: SyncClient, profileId: string): Promise<boolean> {
+  const recent = await sync.listHistory(undefined, 20, profileId);
+  return recent.some((job) => job.status === 'completed' && job.cursor !== null);
+}

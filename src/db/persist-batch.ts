@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
+import type { TrackTags } from '../sync/tags.ts';
+import type { Database, NewTrack, ScanItem, TrackUpdate } from './schema.ts';
+
+type Conn = Kysely<Database> | Transaction<Database>;
+
+export type PersistOutcome = 'added' | 'updated' | 'unchanged' | 'renamed' | 'restored';
+
+export interface ReadItem {
+  item: Pick<ScanItem, 'id' | 'file_id' | 'path' | 'size' | 'modified_at'>;
+  tags: TrackTags;
+  contentHash: string;
+}
+
+export interface Persisted {
+  itemId: string;
+  trackId: string;
+  outcome: PersistOutcome;
+}
+
+interface Candidate {
+  id: string;
+  file_id: string;
+  content_hash: string;
+  deleted_at: Date | null;
+}
+
+/**
+ * Writes a batch of read files into the library with a handful of statements, keeping identity:
+ * 1. a live track at the same path is updated in place (same id);
+ * 2. else a track whose file is gone from this job's listing and that has the same provider file id
+ *    (rename, even with new tags) or the same content hash (move across folders or devices) takes
+ *    the new path, keeping its id; a soft-deleted one comes back (restored, never duplicated);
+ * 3. else a new track. A copy of a file that is still listed is case 3: a new track, same hash.
+ * Call inside a transaction: the `for update` locks keep a track from being claimed twice.
+ */
+export async function persistBatch(trx: Conn, profileId: string, jobId: string, reads: ReadItem[]): Promise<Persisted[]> {
+  if (reads.length === 0) return [];
+  const atPath = new Map(
+    (
+      await trx
+        .selectFrom('tracks')
+        .select(['id', 'path', 'content_hash'])
+        .where('profile_id', '=', profileId)
+        .where('deleted_at', 'is', null)
+        .where('path', 'in', reads.map((r) => r.item.path))
+        .forUpdate()
+        .execute()
+    ).map((t) => [t.path, t]),
+  );
+
+  const homeless = reads.filter((r) => !atPath.has(r.item.path));
+  const pool = homeless.length > 0 ? await movedCandidates(trx, profileId, jobId, homeless) : [];
+
+  const now = new Date();
+  const results: Persisted[] = [];
+  const updates: (NewTrack & { id: string })[] = [];
+  const inserts: NewTrack[] = [];
+  for (const r of reads) {
+    const row = {
+      profile_id: profileId,
+      file_id: r.item.file_id,
+      path: r.item.path,
+      size: r.item.size,
+      modified_at: r.item.modified_at,
+      content_hash: r.contentHash,
+      last_job_id: jobId,
+      updated_at: now,
+      deleted_at: null,
+      ...trackColumns(r.tags),
+      title: r.tags.title,
+    };
+    const existing = atPath.get(r.item.path);
+    if (existing) {
+      updates.push({ ...row, id: existing.id });
+      results.push({ itemId: r.item.id, trackId: existing.id, outcome: existing.content_hash === r.contentHash ? 'unchanged' : 'updated' });
+      continue;
+    }
+    const claimed = claim(pool, r);
+    if (claimed) {
+      updates.push({ ...row, id: claimed.id });
+      results.push({ itemId: r.item.id, trackId: claimed.id, outcome: claimed.deleted_at ? 'restored' : 'renamed' });
+      continue;
+    }
+    const id = randomUUID();
+    inserts.push({ ...row, id });
+    results.push({ itemId: r.item.id, trackId: id, outcome: 'added' });
+  }
+
+  if (updates.length > 0) await updateTracks(trx, updates);
+  if (inserts.length > 0) await trx.insertInto('tracks').values(inserts).execute();
+  return results;
+}
+
+/** Tracks that could be the same file at a new path: same file id or content hash, file gone from this listing. */
+async function movedCandidates(trx: Conn, profileId: string, jobId: string, reads: ReadItem[]): Promise<Candidate[]> {
+  return trx
+    .selectFrom('tracks as t')
+    .select(['t.id', 't.file_id', 't.content_hash', 't.deleted_at'])
+    .where('t.profile_id', '=', profileId)
+    .where((eb) =>
+      eb.or([
+        eb('t.file_id', 'in', [...new Set(reads.map((r) => r.item.file_id))]),
+        eb('t.content_hash', 'in', [...new Set(reads.map((r) => r.contentHash))]),
+      ]),
+    )
+    .where((eb) =>
+      eb.or([
+        eb('t.deleted_at', 'is not', null),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('scan_items as s')
+              .select(sql`1`.as('one'))
+              .where('s.job_id', '=', jobId)
+              .whereRef('s.path', '=', 't.path')
+              .where('s.status', 'in', ['pending', 'done', 'failed']),
+          ),
+        ),
+      ]),
+    )
+    .orderBy('t.id')
+    .forUpdate()
+    .execute();
+}
+
+/** Best candidate for one file, removed from the pool so no two files claim the same track:
+ * the same file id first, then a live track over a tombstone, then the newest tombstone. */
+function claim(pool: Candidate[], r: ReadItem): Candidate | undefined {
+  let best = -1;
+  let bestRank: [number, number, number] = [0, 0, 0];
+  for (let i = 0; i < pool.length; i++) {
+    const c = pool[i]!;
+    const sameFile = c.file_id === r.item.file_id;
+    if (!sameFile && c.content_hash !== r.contentHash) continue;
+    const rank: [number, number, number] = [sameFile ? 1 : 0, c.deleted_at ? 0 : 1, c.deleted_at?.getTime() ?? 0];
+    if (best < 0 || rank[0] > bestRank[0] || (rank[0] === bestRank[0] && (rank[1] > bestRank[1] || (rank[1] === bestRank[1] && rank[2] > bestRank[2])))) {
+      best = i;
+      bestRank = rank;
+    }
+  }
+  return best < 0 ? undefined : pool.splice(best, 1)[0];
+}
+
+/** One UPDATE for the whole batch: rows travel as a JSON array and are typed by the table itself. */
+async function updateTracks(trx: Conn, rows: (NewTrack & { id: string })[]): Promise<void> {
+  const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'profile_id');
+  const assignments = sql.join(columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`));
+  await sql`
+    update tracks as t set ${assignments}
+    from jsonb_populate_recordset(null::tracks, ${JSON.stringify(rows)}::jsonb) as v
+    where t.id = v.id`.execute(trx);
+}
+
+/** Marks a batch of items with their verdicts in one statement. */
+export async function finishItems(
+  trx: Conn,
+  rows: { id: string; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    update scan_items as s set status = v.status, outcome = v.outcome, reason = v.reason, track_id = v.track_id
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, status text, outcome text, reason text, track_id text)
+    where s.id = v.id`.execute(trx);
+}
+
+/** The tag columns of a track row, in schema names. */
+function trackColumns(tags: TrackTags): TrackUpdate {
+  return {
+    title: tags.title,
+    artists: tags.artists,
+    album: tags.album,
+    album_artist: tags.albumArtist,
+    track_no: tags.trackNo,
+    track_total: tags.trackTotal,
+    disc_no: tags.discNo,
+    disc_total: tags.discTotal,
+    year: tags.year,
+    genres: tags.genres,
+    duration_ms: tags.durationMs,
+    codec: tags.codec,
+    container: tags.container,
+    bitrate: tags.bitrate,
+    sample_rate: tags.sampleRate,
+    channels: tags.channels,
+    lossless: tags.lossless,
+    mb_track_id: tags.mbTrackId,
+    mb_recording_id: tags.mbRecordingId,
+    mb_album_id: tags.mbAlbumId,
+    mb_artist_ids: tags.mbArtistIds,
+    mb_album_artist_ids: tags.mbAlbumArtistIds,
+    replaygain_track_gain_db: tags.replaygainTrackGainDb,
+    replaygain_track_peak: tags.replaygainTrackPeak,
+    replaygain_album_gain_db: tags.replaygainAlbumGainDb,
+    replaygain_album_peak: tags.replaygainAlbumPeak,
+    has_artwork: tags.hasArtwork,
+  };
+}
