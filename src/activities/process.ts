@@ -30,7 +30,8 @@ export function processActivities({ db, providers }: ActivityDeps) {
       const provider = providers.create(profile);
       if (job.phase !== 'process') await setPhase(db, input.jobId, 'process');
 
-      const items = await itemsByStatus(db, input.jobId, 'pending', '0', input.batchSize);
+      const slot = input.slots ? { slot: input.slot ?? 0, slots: input.slots } : undefined;
+      const items = await itemsByStatus(db, input.jobId, 'pending', '0', input.batchSize, slot);
       let read = 0;
       const beat = setInterval(() => ctx.heartbeat({ read }), 2_000);
       let outcomes: ReadOutcome[];
@@ -76,7 +77,6 @@ export function processActivities({ db, providers }: ActivityDeps) {
             o.ok ? [] : [{ id: o.item.id, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }],
           ),
         ]);
-        const before = (await getJob(trx, input.jobId))!.items_processed;
         const row = await addCounters(trx, input.jobId, {
           itemsProcessed: result.processed, itemsAdded: result.added, itemsUpdated: result.updated,
           itemsRenamed: result.renamed, itemsUnchanged: result.unchanged, itemsFailed: result.failed,
@@ -84,13 +84,13 @@ export function processActivities({ db, providers }: ActivityDeps) {
         });
         // One Progress event each time the processed count crosses a multiple of progressEvery.
         const mark = Math.floor(row.items_processed / input.progressEvery);
-        if (mark > Math.floor(before / input.progressEvery)) {
+        if (mark > Math.floor((row.items_processed - result.processed) / input.progressEvery)) {
           await emitEvent(trx, input.jobId, `process:${mark * input.progressEvery}`, 'progress', {
             phase: 'process', counters: countersOf(row),
           });
         }
       });
-      result.remaining = await countItems(db, input.jobId, 'pending');
+      result.remaining = await countItems(db, input.jobId, 'pending', slot);
       return result;
     },
   };

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { ProviderFile } from '../providers/types.ts';
 import type { Database, ScanItem } from './schema.ts';
 
@@ -26,9 +26,16 @@ export async function upsertListedFiles(db: Conn, jobId: string, files: Provider
   return rows.length;
 }
 
-export async function countItems(db: Conn, jobId: string, status?: ScanItem['status']): Promise<number> {
+/** One of `slots` disjoint parts of a job's queue (by item id), for parallel batch loops. */
+export interface Slot {
+  slot: number;
+  slots: number;
+}
+
+export async function countItems(db: Conn, jobId: string, status?: ScanItem['status'], slot?: Slot): Promise<number> {
   let q = db.selectFrom('scan_items').select((eb) => eb.fn.countAll<string>().as('n')).where('job_id', '=', jobId);
   if (status) q = q.where('status', '=', status);
+  if (slot) q = q.where(sql`id % ${slot.slots}`, '=', slot.slot);
   const row = await q.executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -39,16 +46,16 @@ export async function itemsByStatus(
   status: ScanItem['status'],
   afterId: string,
   limit: number,
+  slot?: Slot,
 ): Promise<ScanItem[]> {
-  return db
+  let q = db
     .selectFrom('scan_items')
     .selectAll()
     .where('job_id', '=', jobId)
     .where('status', '=', status)
-    .where('id', '>', afterId)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+    .where('id', '>', afterId);
+  if (slot) q = q.where(sql`id % ${slot.slots}`, '=', slot.slot);
+  return q.orderBy('id').limit(limit).execute();
 }
 
 export async function setItemsStatus(

@@ -6,6 +6,8 @@ export interface SyncConfig {
   maxConcurrentDownloads: number;
   /** Files per process activity: one transaction, one history entry. */
   batchSize: number;
+  /** Process activities in flight at once, each on its own slot of the queue. */
+  parallelBatches: number;
   /** Attempts per activity before the sync fails (1 = no retry). */
   retryAttempts: number;
   /** Workflow run timeout; the job ends as timed out a little before it. */
@@ -33,6 +35,7 @@ export interface SyncConfig {
 export const DEFAULT_SYNC_CONFIG: SyncConfig = {
   maxConcurrentDownloads: 4,
   batchSize: 100,
+  parallelBatches: 2,
   retryAttempts: 5,
   syncTimeoutSecs: 6 * 60 * 60,
   maxFileSize: 2 * 1024 ** 3,
@@ -48,7 +51,7 @@ export const DEFAULT_SYNC_CONFIG: SyncConfig = {
 export function resolveConfig(partial: Partial<SyncConfig> | undefined): SyncConfig {
   const config = { ...DEFAULT_SYNC_CONFIG, ...stripUndefined(partial ?? {}) };
   const positiveInts: (keyof SyncConfig)[] = [
-    'maxConcurrentDownloads', 'batchSize', 'retryAttempts', 'syncTimeoutSecs', 'maxFileSize',
+    'maxConcurrentDownloads', 'batchSize', 'parallelBatches', 'retryAttempts', 'syncTimeoutSecs', 'maxFileSize',
     'progressEvery', 'listPageSize', 'parseTimeoutMs', 'massDeleteMinTracks', 'historyEventsPerRun',
   ];
   for (const key of positiveInts) {

@@ -63,6 +63,9 @@ export interface ProcessBatchInput {
   concurrency: number;
   parseTimeoutMs: number;
   progressEvery: number;
+  /** With `slots`, this batch takes only items whose id % slots = slot (parallel batch loops). */
+  slot?: number;
+  slots?: number;
 }
 export interface ProcessBatchResult {
   processed: number;
@@ -72,7 +75,7 @@ export interface ProcessBatchResult {
   unchanged: number;
   failed: number;
   bytesRead: number;
-  /** Items still pending after this batch. */
+  /** Items still pending after this batch (in its slot, when it has one). */
   remaining: number;
 }
 export interface ResolveInput { jobId: string; mode: SyncMode; massDeleteRatio: number; massDeleteMinTracks: number }

@@ -1,6 +1,6 @@
 import {
   ActivityCancellationType, ApplicationFailure, CancellationScope, condition, continueAsNew, defineQuery,
-  defineSignal, isCancellation, log, proxyActivities, setHandler, sleep, workflowInfo, allHandlersFinished,
+  defineSignal, isCancellation, log, patched, proxyActivities, setHandler, sleep, workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.ts';
 import { gracePeriodMs } from '../sync/config.ts';
@@ -68,6 +68,34 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     if (next !== 'validate') await short.enterPhase({ jobId: input.jobId, phase: next });
   };
 
+  let stopLoops = false;
+  const processLoop = async (slot: number, slots: number): Promise<'continue' | 'done'> => {
+    for (;;) {
+      if (stopLoops) return 'continue';
+      const batch = await long.processBatch({
+        jobId: input.jobId,
+        batchSize: input.config.batchSize,
+        concurrency: input.config.maxConcurrentDownloads,
+        parseTimeoutMs: input.config.parseTimeoutMs,
+        progressEvery: input.config.progressEvery,
+        ...(slots > 1 ? { slot, slots } : {}),
+      });
+      counters.itemsProcessed += batch.processed;
+      counters.itemsAdded += batch.added;
+      counters.itemsUpdated += batch.updated;
+      counters.itemsRenamed += batch.renamed;
+      counters.itemsUnchanged += batch.unchanged;
+      counters.itemsFailed += batch.failed;
+      counters.bytesRead += batch.bytesRead;
+      if (batch.remaining === 0 || batch.processed === 0) return 'done';
+      const now = workflowInfo();
+      if (now.continueAsNewSuggested || now.historyLength >= input.config.historyEventsPerRun) {
+        stopLoops = true; // the other loops stop after their batch in flight
+        return 'continue';
+      }
+    }
+  };
+
   const run = async (): Promise<'continue' | 'done'> => {
     if (!input.resume) {
       await short.startJob({ jobId: input.jobId, profileId: input.profileId, mode: input.mode, workflowId: info.workflowId });
@@ -82,25 +110,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       await enter('process');
     }
     if (phase === 'process') {
-      for (;;) {
-        const batch = await long.processBatch({
-          jobId: input.jobId,
-          batchSize: input.config.batchSize,
-          concurrency: input.config.maxConcurrentDownloads,
-          parseTimeoutMs: input.config.parseTimeoutMs,
-          progressEvery: input.config.progressEvery,
-        });
-        counters.itemsProcessed += batch.processed;
-        counters.itemsAdded += batch.added;
-        counters.itemsUpdated += batch.updated;
-        counters.itemsRenamed += batch.renamed;
-        counters.itemsUnchanged += batch.unchanged;
-        counters.itemsFailed += batch.failed;
-        counters.bytesRead += batch.bytesRead;
-        if (batch.remaining === 0 || batch.processed === 0) break;
-        const now = workflowInfo();
-        if (now.continueAsNewSuggested || now.historyLength >= input.config.historyEventsPerRun) return 'continue';
-      }
+      // Several batch loops over disjoint slots of the queue, so one batch's database writes overlap
+      // the next one's reads. Runs recorded before slots existed replay with a single loop.
+      const slots = patched('parallel-batch-slots') ? (input.config.parallelBatches ?? 1) : 1;
+      const loops = await Promise.all(Array.from({ length: slots }, (_, slot) => processLoop(slot, slots)));
+      if (loops.includes('continue')) return 'continue';
       await enter('resolve');
     }
     const resolved = await long.resolveConflicts({

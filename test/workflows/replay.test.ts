@@ -1,6 +1,7 @@
 // Replays saved histories (binary protobuf, as fetched from the server) against today's workflow code: a change that would break running syncs
 // (non-determinism) fails here. Refresh with `UPDATE_HISTORIES=1 node --test test/workflows/sync-workflow.test.ts`
 // only when a change is meant to be incompatible (and then version the workflow instead, if syncs may be running).
+// v1-* were recorded before the parallel batch loops (workflow patch 'parallel-batch-slots') and must keep replaying.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -101,7 +101,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 describe('syncWorkflow (time-skipping)', () => {
   test('runs the phases in order and records them as events', { timeout: 120_000 }, async () => {
     const h = await harness('phases', 12, newFaults());
-    const started = await h.sync.startFullSync(h.profileId, { batchSize: 5 });
+    const started = await h.sync.startFullSync(h.profileId, { batchSize: 5, parallelBatches: 1 });
     const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
     assert.equal(result.status, 'completed');
     assert.equal(result.counters.itemsDiscovered, 13);

@@ -8,6 +8,7 @@ import type { ProfileInfo } from '../../client/types.ts';
 import { UsageError } from '../args.ts';
 import { openFullStack, type CliContext } from '../context.ts';
 import { followJob } from '../follow.ts';
+import { profileNameFor } from '../names.ts';
 import { jobSummary, oneLine, trackJson } from '../output.ts';
 
 export async function scanCommand(ctx: CliContext, dirArg: string): Promise<number> {
@@ -66,18 +67,6 @@ async function ensureLocalProfile(ctx: CliContext, sync: SyncClient, root: strin
   const profile = await sync.registerProfile({ name, provider: 'local', root });
   ctx.out.info(`created profile ${profile.name} for ${root}`);
   return profile;
-}
-
-/** A valid profile name (letters, digits, '.', '_', '-'; at most 64) from a folder's name. */
-export function profileNameFor(root: string): string {
-  const cleaned = path
-    .basename(root)
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '') // "Musique é" -> "Musique e" rather than "Musique-"
-    .replace(/[^\w.-]+/g, '-')
-    .replace(/^[-.]+|-+$/g, '')
-    .slice(0, 56); // room for a "-NN" suffix
-  return cleaned || 'library';
 }
 
 /**

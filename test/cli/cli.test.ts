@@ -1,0 +1,146 @@
+// The `music-sync` command as a user runs it: a child process, its exit code, stdout and stderr.
+// The scan tests start a real embedded Postgres and Temporal dev server per run (a few seconds each).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(REPO, 'bin', 'music-sync.js');
+const CORPUS = '/work/shared/corpus/music-metadata-samples';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], timeoutMs = 240_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const temps: string[] = [];
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+after(async () => {
+  for (const dir of temps) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+});
+
+/** No line of a Node stack trace, no logger INFO line. */
+function assertCleanStderr(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at .+:\d+:\d+\)?$/m, `stack trace on stderr:\n${stderr}`);
+  assert.doesNotMatch(stderr, /\[INFO\]|Worker state changed/, `worker INFO logs on stderr:\n${stderr}`);
+}
+
+describe('music-sync command line', () => {
+  test('--help, an unknown command, a job that does not exist', { timeout: 300_000 }, async () => {
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: music-sync <command>/);
+    assert.match(help.stdout, /scan <dir>/);
+
+    const unknown = await runCli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stdout, '');
+    const lines = unknown.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, unknown.stderr);
+    assert.match(lines[0]!, /^music-sync: unknown command "frobnicate".*--help/);
+
+    const badOption = await runCli(['scan', '/tmp', '--frob']);
+    assert.equal(badOption.code, 2);
+    assert.equal(badOption.stderr.trim().split('\n').length, 1, badOption.stderr);
+
+    const dataDir = await tempDir('music-sync-cli-data-');
+    const jobId = randomUUID();
+    const status = await runCli(['status', jobId, '--data-dir', dataDir]);
+    assert.equal(status.code, 1, status.stderr);
+    assert.equal(status.stdout, '');
+    assert.equal(status.stderr.trim(), `music-sync: no sync job ${jobId}`);
+  });
+
+  test('scan --json: one JSON object, relative paths, duplicates, stable ids on a rescan', { timeout: 300_000 }, async () => {
+    const library = await tempDir('music-sync-cli-library-');
+    const dataDir = await tempDir('music-sync-cli-data-');
+    await mkdir(path.join(library, 'sub'));
+    await copyFile(path.join(CORPUS, '04 Long Drive.flac'), path.join(library, '04 Long Drive.flac'));
+    await copyFile(path.join(CORPUS, 'id3v2.3.mp3'), path.join(library, 'id3v2.3.mp3'));
+    await copyFile(path.join(CORPUS, 'not-an-audio-file.txt'), path.join(library, 'not-an-audio-file.txt'));
+    await copyFile(path.join(CORPUS, 'flac.flac'), path.join(library, 'copy-a.flac'));
+    await copyFile(path.join(CORPUS, 'flac.flac'), path.join(library, 'sub', 'copy-b.flac'));
+
+    const first = await runCli(['scan', library, '--json', '--data-dir', dataDir]);
+    assert.equal(first.code, 0, first.stderr);
+    assertCleanStderr(first.stderr);
+    const one = JSON.parse(first.stdout) as ScanJson; // all of stdout is the one object
+    assert.equal(one.job.status, 'completed');
+    assert.equal(one.job.mode, 'full');
+    assert.equal(one.job.itemsDiscovered, 5);
+    assert.ok(one.job.itemsFiltered >= 1, 'the .txt is filtered out');
+    assert.deepEqual(
+      one.tracks.map((t) => t.path).sort(),
+      ['04 Long Drive.flac', 'copy-a.flac', 'id3v2.3.mp3', 'sub/copy-b.flac'],
+    );
+    for (const t of one.tracks) {
+      assert.ok(!path.isAbsolute(t.path), t.path);
+      assert.ok(t.contentHash && typeof t.size === 'number' && Array.isArray(t.artists), JSON.stringify(t));
+    }
+    assert.deepEqual(one.failed, []);
+    assert.equal(one.duplicates.length, 1);
+    assert.deepEqual([...one.duplicates[0]!].sort(), ['copy-a.flac', 'sub/copy-b.flac']);
+
+    const second = await runCli(['scan', library, '--json', '--data-dir', dataDir]);
+    assert.equal(second.code, 0, second.stderr);
+    const two = JSON.parse(second.stdout) as ScanJson;
+    assert.equal(two.job.status, 'completed');
+    assert.notEqual(two.job.id, one.job.id);
+    assert.equal(two.job.itemsAdded, 0);
+    assert.equal(two.job.itemsUnchanged, 4);
+    const ids = (s: ScanJson) => Object.fromEntries(s.tracks.map((t) => [t.path, t.id]));
+    assert.deepEqual(ids(two), ids(one));
+  });
+
+  test('scan without --json: a readable summary on stdout', { timeout: 300_000 }, async () => {
+    const library = await tempDir('music-sync-cli-library-');
+    const dataDir = await tempDir('music-sync-cli-data-');
+    await copyFile(path.join(CORPUS, 'id3v2.3.mp3'), path.join(library, 'a.mp3'));
+    await copyFile(path.join(CORPUS, 'id3v2.3.mp3'), path.join(library, 'b.mp3'));
+
+    const run = await runCli(['scan', library, '--data-dir', dataDir]);
+    assert.equal(run.code, 0, run.stderr);
+    assertCleanStderr(run.stderr);
+    assert.match(run.stdout, /: completed in /);
+    assert.match(run.stdout, /2 discovered, 2 audio, 0 filtered out/);
+    assert.match(run.stdout, /2 added, 0 updated, 0 renamed, 0 unchanged, 0 failed, 0 deleted/);
+    assert.match(run.stdout, /Duplicate groups \(1\)/);
+
+    const missing = await runCli(['scan', path.join(library, 'nope'), '--data-dir', dataDir]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+  });
+});
+
+interface ScanJson {
+  job: { id: string; status: string; mode: string; itemsDiscovered: number; itemsFiltered: number; itemsAdded: number; itemsUnchanged: number };
+  tracks: { id: string; path: string; contentHash: string; size: number; artists: string[] }[];
+  failed: { path: string; reason: string }[];
+  duplicates: string[][];
+}
