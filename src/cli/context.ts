@@ -214,7 +214,7 @@ export async function removeUpState(dataDir: string): Promise<void> {
   }
 }
 
-/** Whether this process is about to start its own Temporal dev server (so no other worker exists). */
+/** Whether a Temporal server is given (else we start a dev server of our own, and no other worker polls it). */
 export function temporalGiven(): boolean {
   return Boolean(process.env.TEMPORAL_ADDRESS);
 }

@@ -8,6 +8,7 @@ import type { CliContext } from './context.ts';
 import type * as InterruptModule from './interrupt.ts';
 import { Output, oneLine } from './output.ts';
 
+/** Same as DEFAULT_DATA_DIR of src/stack/stack.ts (not imported: main stays light for --help). */
 const DEFAULT_DATA_DIR = '.music-sync';
 
 export async function main(argv: string[]): Promise<never> {

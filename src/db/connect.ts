@@ -8,7 +8,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export type Db = Kysely<Database>;
 
 export function createDb(connectionString: string, maxConnections = 10): Db {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max: maxConnections }) }),
+  const pool = new pg.Pool({ connectionString, max: maxConnections });
+  // An idle pooled connection that the server closes (a restart, or our own embedded Postgres
+  // stopping at shutdown: 57P01) must not crash the process; the pool replaces it on next use.
+  pool.on('error', (err: Error & { code?: string }) => {
+    if (err.code !== '57P01') console.warn(`music-sync: idle database connection lost: ${err.message}`);
   });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -80,7 +80,12 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
-  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a Ctrl-C at the terminal reaches only us, and we stop the server in order
+  // after the job is recorded. If we die without stopping it, the exit hook still takes it down.
+  const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exitedCleanup(child, killOnExit);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -104,6 +109,11 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     started: true,
     stop: () => stopChild(child, exited),
   };
+}
+
+async function exitedCleanup(child: ChildProcess, hook: () => void): Promise<void> {
+  await new Promise((resolve) => child.once('exit', resolve));
+  process.removeListener('exit', hook);
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {

@@ -63,8 +63,14 @@ async function runUntilInterrupted(ctx: CliContext, stack: Stack): Promise<void>
   const interrupted = new Promise<void>((resolve) => {
     setInterruptHandler((count) => (count === 1 ? resolve() : exitNow(130)));
   });
+  let stopping = false;
+  const workerEnded = (stack.workerRun ?? new Promise<void>(() => {})).then(() => {
+    if (!stopping) throw new Error('the worker stopped unexpectedly');
+  });
+  workerEnded.catch(() => undefined); // once we stop it ourselves, its ending is expected
   try {
-    await Promise.race([interrupted, stack.workerRun?.then(() => Promise.reject(new Error('the worker stopped unexpectedly')))]);
+    await Promise.race([interrupted, workerEnded]);
+    stopping = true;
   } finally {
     await removeUpState(ctx.dataDir);
   }
