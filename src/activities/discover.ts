@@ -1,28 +1,25 @@
 import { Context } from '@temporalio/activity';
 import { addCounters, getJob, setPhase } from '../db/jobs.ts';
-import { getProfile } from '../db/profiles.ts';
 import { upsertListedFiles } from '../db/scan-items.ts';
 import { emitEvent } from '../db/events.ts';
 import type { DiscoverInput, DiscoverResult } from '../sync/contract.ts';
 import type { ActivityDeps } from './deps.ts';
-import { invalidInput, toActivityFailure } from './failures.ts';
+import { toActivityFailure } from './failures.ts';
+import { loadJob } from './job-context.ts';
 
 interface DiscoverCheckpoint {
   pageToken: string | undefined;
   pages: number;
 }
 
-export function discoverActivities({ db, providers }: ActivityDeps) {
+export function discoverActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     /** Lists the whole tree page by page into scan_items. The page token is heartbeated, so a retry
      * resumes at the page where the last attempt stopped; nothing per file enters history. */
     async discover(input: DiscoverInput): Promise<DiscoverResult> {
       const ctx = Context.current();
-      const job = await getJob(db, input.jobId);
-      if (!job) throw invalidInput(`sync job ${input.jobId} does not exist`);
-      const profile = await getProfile(db, job.profile_id);
-      if (!profile) throw invalidInput(`profile ${job.profile_id} does not exist`);
-      const provider = providers.create(profile);
+      const { provider } = await loadJob(deps, input.jobId);
       const checkpoint = (ctx.info.heartbeatDetails as DiscoverCheckpoint | undefined) ?? { pageToken: undefined, pages: 0 };
       await setPhase(db, input.jobId, 'discover');
       let { pageToken, pages } = checkpoint;

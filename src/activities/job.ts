@@ -7,8 +7,10 @@ import type {
 } from '../sync/contract.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput, toActivityFailure } from './failures.ts';
+import { loadJob } from './job-context.ts';
 
-export function jobActivities({ db, providers, networkPolicy }: ActivityDeps) {
+export function jobActivities(deps: ActivityDeps) {
+  const { db, networkPolicy } = deps;
   return {
     /** Creates (or adopts the client's) job row, marks it running and emits Started once. */
     async startJob(input: StartJobInput): Promise<{ provider: string }> {
@@ -29,13 +31,8 @@ export function jobActivities({ db, providers, networkPolicy }: ActivityDeps) {
 
     /** Checks the profile's storage is reachable before any listing; the network-policy hook lives here. */
     async validateSession(input: ValidateInput): Promise<void> {
-      const job = await getJob(db, input.jobId);
-      if (!job) throw invalidInput(`sync job ${input.jobId} does not exist`);
+      const { provider } = await loadJob(deps, input.jobId);
       await phaseEvent(input.jobId, 'validate');
-      const profile = await getProfile(db, job.profile_id);
-      if (!profile) throw invalidInput(`profile ${job.profile_id} does not exist`);
-      if (!providers.has(profile.provider)) throw invalidInput(`unknown provider "${profile.provider}"`);
-      const provider = providers.create(profile);
       if (input.wifiOnly && provider.usesNetwork && (await networkPolicy?.isMetered())) {
         throw ApplicationFailure.nonRetryable('wifiOnly is set and the network is metered: sync postponed', 'NetworkPolicy');
       }

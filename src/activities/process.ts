@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { emitEvent } from '../db/events.ts';
-import { addCounters, countersOf, getJob, setPhase } from '../db/jobs.ts';
-import { getProfile } from '../db/profiles.ts';
+import { addCounters, countersOf, setPhase } from '../db/jobs.ts';
 import { countItems, itemsByStatus } from '../db/scan-items.ts';
 import type { ScanItem } from '../db/schema.ts';
 import { finishItems, persistBatch, type PersistOutcome } from '../db/persist-batch.ts';
@@ -10,11 +9,13 @@ import type { ProcessBatchInput, ProcessBatchResult } from '../sync/contract.ts'
 import { mapLimit } from '../sync/map-limit.ts';
 import { readTrack, UnreadableFileError, type ReadTrackResult } from '../sync/read-track.ts';
 import type { ActivityDeps } from './deps.ts';
-import { invalidInput, toActivityFailure } from './failures.ts';
+import { toActivityFailure } from './failures.ts';
+import { loadJob } from './job-context.ts';
 
 type ReadOutcome = { item: ScanItem; ok: true; read: ReadTrackResult } | { item: ScanItem; ok: false; reason: string };
 
-export function processActivities({ db, providers }: ActivityDeps) {
+export function processActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     /**
      * Reads the next batch of pending items (tags from the few bytes music-metadata needs, sha256 of
@@ -23,11 +24,7 @@ export function processActivities({ db, providers }: ActivityDeps) {
      */
     async processBatch(input: ProcessBatchInput): Promise<ProcessBatchResult> {
       const ctx = Context.current();
-      const job = await getJob(db, input.jobId);
-      if (!job) throw invalidInput(`sync job ${input.jobId} does not exist`);
-      const profile = await getProfile(db, job.profile_id);
-      if (!profile) throw invalidInput(`profile ${job.profile_id} does not exist`);
-      const provider = providers.create(profile);
+      const { job, profile, provider } = await loadJob(deps, input.jobId);
       if (job.phase !== 'process') await setPhase(db, input.jobId, 'process');
 
       const slot = input.slots ? { slot: input.slot ?? 0, slots: input.slots } : undefined;

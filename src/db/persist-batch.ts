@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type { TrackTags } from '../sync/tags.ts';
 import type { Database, NewTrack, ScanItem, TrackUpdate } from './schema.ts';
+import { listedInJob } from './tracks.ts';
 
 type Conn = Kysely<Database> | Transaction<Database>;
 
@@ -106,21 +107,7 @@ async function movedCandidates(trx: Conn, profileId: string, jobId: string, read
         eb('t.content_hash', 'in', [...new Set(reads.map((r) => r.contentHash))]),
       ]),
     )
-    .where((eb) =>
-      eb.or([
-        eb('t.deleted_at', 'is not', null),
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('scan_items as s')
-              .select(sql`1`.as('one'))
-              .where('s.job_id', '=', jobId)
-              .whereRef('s.path', '=', 't.path')
-              .where('s.status', 'in', ['pending', 'done', 'failed']),
-          ),
-        ),
-      ]),
-    )
+    .where((eb) => eb.or([eb('t.deleted_at', 'is not', null), eb.not(listedInJob(jobId))]))
     .orderBy('t.id')
     .forUpdate()
     .execute();

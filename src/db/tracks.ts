@@ -4,24 +4,20 @@ import type { Database, TrackRow } from './schema.ts';
 
 type Conn = Kysely<Database> | Transaction<Database>;
 
+/** Whether job `jobId` listed an audio item (pending, done or failed) at the path of track `t`. */
+export function listedInJob(jobId: string) {
+  return sql<boolean>`exists (
+    select 1 from scan_items s
+    where s.job_id = ${jobId} and s.path = t.path and s.status in ('pending', 'done', 'failed'))`;
+}
+
 /** Live tracks whose path is not among the job's audio items (the listing no longer has them). */
 export function goneTracksQuery(db: Conn, profileId: string, jobId: string) {
   return db
     .selectFrom('tracks as t')
     .where('t.profile_id', '=', profileId)
     .where('t.deleted_at', 'is', null)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('scan_items as s')
-            .select(sql`1`.as('one'))
-            .where('s.job_id', '=', jobId)
-            .whereRef('s.path', '=', 't.path')
-            .where('s.status', 'in', ['pending', 'done', 'failed']),
-        ),
-      ),
-    );
+    .where((eb) => eb.not(listedInJob(jobId)));
 }
 
 export async function countLiveTracks(db: Conn, profileId: string): Promise<number> {
