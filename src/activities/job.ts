@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { emitEvent } from '../db/events.ts';
 import { countersOf, getJob, insertJob, markRunning, setPhase } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
+import { commitSnapshot } from '../db/snapshots.ts';
 import type {
   CompleteJobInput, CompleteJobResult, PhaseInput, StartJobInput, ValidateInput,
 } from '../sync/contract.ts';
@@ -53,6 +54,10 @@ export function jobActivities(deps: ActivityDeps) {
         const before = await getJob(trx, input.jobId);
         if (!before) throw invalidInput(`sync job ${input.jobId} does not exist`);
         const terminal = ['completed', 'failed', 'cancelled', 'timed_out'].includes(before.status);
+        if (!terminal && input.status === 'completed' && !before.needs_review) {
+          // The new cursor lands with the results; a failed, cancelled or suspicious run keeps the old one.
+          await commitSnapshot(trx, before.profile_id, input.jobId);
+        }
         if (!terminal) {
           await trx
             .updateTable('sync_jobs')

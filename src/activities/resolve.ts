@@ -21,7 +21,9 @@ export function resolveActivities({ db }: ActivityDeps) {
       return db.transaction().execute(async (trx) => {
         let deleted = 0;
         let needsReview: string | null = null;
-        if (input.mode === 'full') {
+        // Both modes list the whole tree today (the local feed is a diff of a full listing), so a track
+        // whose file is not in this listing is gone. Providers with native feeds will pass removals.
+        {
           const live = await countLiveTracks(trx, job.profile_id);
           const gone = await countGone(trx, job.profile_id, input.jobId);
           const audioListed = (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered'));

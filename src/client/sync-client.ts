@@ -10,6 +10,7 @@ import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
 import { getJob, insertJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
 import { failedItems } from '../db/scan-items.ts';
+import { snapshotCursor } from '../db/snapshots.ts';
 import { duplicateGroups, liveTracks } from '../db/tracks.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { resolveConfig, type SyncConfig } from '../sync/config.ts';
@@ -90,29 +91,26 @@ export class SyncClient {
   }
 
   /** Without a cursor, the one stored by the last successful sync; with none stored, InvalidInput
-   * (the seed's rule: the first sync of a profile is a full sync). */
+   * (the seed's rule: the first sync of a profile is a full sync). A cursor other than the profile's
+   * current one names a snapshot that is gone: InvalidInput too, and a full sync repairs it. */
   async startIncrementalSync(profileId: string, cursor?: string, config?: Partial<SyncConfig>): Promise<StartedSync> {
     const profile = await this.getProfile(profileId);
-    const stored = cursor ?? (await this.lastCursor(profile.id));
-    if (!stored) {
-      throw new InvalidInputError(`profile ${profile.name} has no sync cursor yet: run a full sync first`);
+    const current = await this.lastCursor(profile.id);
+    if (!current) throw new InvalidInputError(`profile ${profile.name} has no sync cursor yet: run a full sync first`);
+    if (cursor !== undefined && cursor !== current) {
+      throw new InvalidInputError(`cursor ${cursor} is not the current cursor of profile ${profile.name} (${current}): run a full sync`);
     }
-    // Cursors are stored once the change feed lands (issue 3); until then no profile has one.
-    void config;
-    throw new InvalidInputError(`incremental sync from cursor ${stored} is not supported yet: run a full sync`);
+    return this.start(profile.id, 'incremental', config);
+  }
+
+  /** The cursor an incremental sync of this profile would start from, if any. */
+  async currentCursor(profileIdOrName: string): Promise<string | undefined> {
+    return this.lastCursor((await this.getProfile(profileIdOrName)).id);
   }
 
   private async lastCursor(profileId: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('sync_jobs')
-      .select('cursor')
-      .where('profile_id', '=', profileId)
-      .where('status', '=', 'completed')
-      .where('cursor', 'is not', null)
-      .orderBy('finished_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row?.cursor ?? undefined;
+    const row = await this.db.selectFrom('profiles').select('snapshot_job_id').where('id', '=', profileId).executeTakeFirst();
+    return row?.snapshot_job_id ? snapshotCursor(row.snapshot_job_id) : undefined;
   }
 
   private async start(profileIdOrName: string, mode: SyncMode, overrides?: Partial<SyncConfig>): Promise<StartedSync> {

@@ -13,6 +13,20 @@ export interface ProfilesTable {
   root: string;
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: ColumnType<Date, undefined, never>;
+  /** The job whose listing snapshot is current (incremental syncs diff against it). */
+  snapshot_job_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** The provider's listing as of a profile's last successful sync, with each file's verdict. */
+export interface ListingSnapshotsTable {
+  profile_id: string;
+  path: string;
+  file_id: string;
+  size: BigCount;
+  modified_at: Timestamp | null;
+  status: ScanItemStatus;
+  reason: string | null;
+  job_id: string;
 }
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
@@ -58,7 +72,7 @@ export interface SyncEventsTable {
   created_at: ColumnType<Date, undefined, never>;
 }
 
-export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'done' | 'failed';
+export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'unchanged' | 'done' | 'failed';
 
 export interface ScanItemsTable {
   id: Generated<string>;
@@ -122,6 +136,7 @@ export interface Database {
   sync_events: SyncEventsTable;
   scan_items: ScanItemsTable;
   tracks: TracksTable;
+  listing_snapshots: ListingSnapshotsTable;
 }
 
 export type Profile = Selectable<ProfilesTable>;

@@ -4,11 +4,11 @@ import type { Database, TrackRow } from './schema.ts';
 
 type Conn = Kysely<Database> | Transaction<Database>;
 
-/** Whether job `jobId` listed an audio item (pending, done or failed) at the path of track `t`. */
+/** Whether job `jobId` listed an audio item (pending, unchanged, done or failed) at the path of track `t`. */
 export function listedInJob(jobId: string) {
   return sql<boolean>`exists (
     select 1 from scan_items s
-    where s.job_id = ${jobId} and s.path = t.path and s.status in ('pending', 'done', 'failed'))`;
+    where s.job_id = ${jobId} and s.path = t.path and s.status in ('pending', 'unchanged', 'done', 'failed'))`;
 }
 
 /** Live tracks whose path is not among the job's audio items (the listing no longer has them). */

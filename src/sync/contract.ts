@@ -55,8 +55,9 @@ export interface StartJobInput { jobId: string; profileId: string; mode: SyncMod
 export interface ValidateInput { jobId: string; wifiOnly: boolean }
 export interface DiscoverInput { jobId: string; pageSize: number }
 export interface DiscoverResult { discovered: number }
-export interface FilterInput { jobId: string; maxFileSize: number }
-export interface FilterResult { queued: number; filtered: number }
+export interface FilterInput { jobId: string; maxFileSize: number; mode?: SyncMode }
+/** `unchanged` and `renamed` are settled by the incremental diff without reading a byte. */
+export interface FilterResult { queued: number; filtered: number; unchanged?: number; renamed?: number }
 export interface ProcessBatchInput {
   jobId: string;
   batchSize: number;

@@ -104,9 +104,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       await enter('discover');
       counters.itemsDiscovered = (await long.discover({ jobId: input.jobId, pageSize: input.config.listPageSize })).discovered;
       await enter('filter');
-      const filtered = await long.filter({ jobId: input.jobId, maxFileSize: input.config.maxFileSize });
+      const filtered = await long.filter({ jobId: input.jobId, maxFileSize: input.config.maxFileSize, mode: input.mode });
       counters.itemsQueued = filtered.queued;
       counters.itemsFiltered = filtered.filtered;
+      counters.itemsUnchanged = filtered.unchanged ?? 0;
+      counters.itemsRenamed = filtered.renamed ?? 0;
+      counters.itemsProcessed = counters.itemsUnchanged + counters.itemsRenamed;
       await enter('process');
     }
     if (phase === 'process') {

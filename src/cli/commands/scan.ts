@@ -76,7 +76,7 @@ async function ensureLocalProfile(ctx: CliContext, sync: SyncClient, root: strin
  */
 async function startScan(ctx: CliContext, sync: SyncClient, profile: ProfileInfo): Promise<StartedSync> {
   const start = async (): Promise<StartedSync> => {
-    if (await hasStoredCursor(sync, profile.id)) {
+    if (await sync.currentCursor(profile.id)) {
       try {
         return await sync.startIncrementalSync(profile.id);
       } catch (err) {
@@ -94,9 +94,4 @@ async function startScan(ctx: CliContext, sync: SyncClient, profile: ProfileInfo
     await sync.waitForResult(err.runningJobId).catch(() => undefined);
     return start();
   }
-}
-
-async function hasStoredCursor(sync: SyncClient, profileId: string): Promise<boolean> {
-  const recent = await sync.listHistory(undefined, 20, profileId);
-  return recent.some((job) => job.status === 'completed' && job.cursor !== null);
 }

@@ -1,0 +1,93 @@
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from './schema.ts';
+
+type Conn = Kysely<Database> | Transaction<Database>;
+
+/** The cursor of a profile whose current snapshot was committed by job `jobId`. */
+export function snapshotCursor(jobId: string): string {
+  return `snapshot:${jobId}`;
+}
+
+/**
+ * Incremental sync, step 1: a pending item whose file is exactly as the snapshot has it (same file id,
+ * size and modification time) is settled as unchanged without reading it; a file that failed before
+ * keeps its reason. Returns how many were settled.
+ */
+export async function settleUnchanged(trx: Conn, profileId: string, jobId: string): Promise<number> {
+  const result = await sql`
+    update scan_items as s
+    set status = 'unchanged', outcome = 'unchanged', reason = ls.reason,
+        track_id = (select t.id from tracks t where t.profile_id = ${profileId} and t.path = s.path and t.deleted_at is null)
+    from listing_snapshots as ls
+    where s.job_id = ${jobId} and s.status = 'pending'
+      and ls.profile_id = ${profileId} and ls.path = s.path and ls.file_id = s.file_id
+      and ls.size = s.size and ls.modified_at is not distinct from s.modified_at`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Incremental sync, step 2: a pending item whose file id, size and modification time match a snapshot
+ * entry whose path left the listing is that file moved or renamed: its live track takes the new path
+ * (same id) without a byte being read. A folder moved with 500 files is 500 renames here.
+ */
+export async function settleMoves(trx: Conn, profileId: string, jobId: string): Promise<number> {
+  const pairs = await sql<{ item_id: string; new_path: string; old_path: string }>`
+    select s.id as item_id, s.path as new_path, ls.path as old_path
+    from scan_items s
+    join listing_snapshots ls
+      on ls.profile_id = ${profileId} and ls.file_id = s.file_id and ls.size = s.size
+     and ls.modified_at is not distinct from s.modified_at and ls.path <> s.path
+    where s.job_id = ${jobId} and s.status = 'pending'
+      and not exists (select 1 from scan_items s2 where s2.job_id = ${jobId} and s2.path = ls.path)
+    order by s.id`.execute(trx);
+  // One old path per new path and the other way round (hard links can share a file id).
+  const usedOld = new Set<string>();
+  const usedNew = new Set<string>();
+  const chosen = pairs.rows.filter((p) => {
+    if (usedOld.has(p.old_path) || usedNew.has(p.item_id)) return false;
+    usedOld.add(p.old_path);
+    usedNew.add(p.item_id);
+    return true;
+  });
+  if (chosen.length === 0) return 0;
+  // Old paths are all unlisted and new paths all listed, so no two rows ever want the same live path.
+  const moved = await sql<{ id: string; path: string }>`
+    update tracks as t set path = v.new_path, last_job_id = ${jobId}, updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(chosen)}::jsonb) as v(item_id bigint, new_path text, old_path text)
+    where t.profile_id = ${profileId} and t.deleted_at is null and t.path = v.old_path
+      and not exists (select 1 from tracks t2 where t2.profile_id = ${profileId} and t2.path = v.new_path and t2.deleted_at is null)
+    returning t.id, t.path`.execute(trx);
+  if (moved.rows.length === 0) return 0;
+  const trackAt = new Map(moved.rows.map((r) => [r.path, r.id]));
+  const done = chosen.flatMap((p) => (trackAt.has(p.new_path) ? [{ id: p.item_id, track_id: trackAt.get(p.new_path)! }] : []));
+  await sql`
+    update scan_items as s set status = 'done', outcome = 'renamed', track_id = v.track_id
+    from jsonb_to_recordset(${JSON.stringify(done)}::jsonb) as v(id bigint, track_id text)
+    where s.id = v.id`.execute(trx);
+  return done.length;
+}
+
+/**
+ * Makes this job's listing the profile's snapshot, touching only what changed: entries whose path
+ * left the listing go, items that were read (or filtered) are upserted, unchanged ones stay as they
+ * are. Runs in the transaction that completes the job, with the new cursor.
+ */
+export async function commitSnapshot(trx: Conn, profileId: string, jobId: string): Promise<string> {
+  await sql`
+    delete from listing_snapshots ls
+    where ls.profile_id = ${profileId}
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = ls.path)`.execute(trx);
+  await sql`
+    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, status, reason, job_id)
+    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.status, s.reason, ${jobId}
+    from scan_items s
+    where s.job_id = ${jobId} and s.status in ('filtered', 'done', 'failed')
+    on conflict (profile_id, path) do update set
+      file_id = excluded.file_id, size = excluded.size, modified_at = excluded.modified_at,
+      status = excluded.status, reason = excluded.reason, job_id = excluded.job_id`.execute(trx);
+  await trx.updateTable('profiles').set({ snapshot_job_id: jobId }).where('id', '=', profileId).execute();
+  const cursor = snapshotCursor(jobId);
+  await trx.updateTable('sync_jobs').set({ cursor }).where('id', '=', jobId).execute();
+  return cursor;
+}
