@@ -14,9 +14,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('reason', 'text')
     .addColumn('job_id', 'text', (c) => c.notNull())
+    .addColumn('listed_at', 'timestamptz', (c) => c.notNull())
     .addPrimaryKeyConstraint('listing_snapshots_pk', ['profile_id', 'path'])
     .execute();
   await db.schema.createIndex('listing_snapshots_file_id').on('listing_snapshots').columns(['profile_id', 'file_id']).execute();
+  // When each file was listed: a file modified within the timestamp granularity of its listing may
+  // have changed again unseen (git's "racy clean" problem), so the diff does not trust it.
+  await db.schema.alterTable('scan_items').addColumn('listed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`)).execute();
   // The job whose snapshot is current; an incremental sync's cursor must name it.
   await db.schema.alterTable('profiles').addColumn('snapshot_job_id', 'text').execute();
   // An item whose file is unchanged since the snapshot is settled without being read.
@@ -30,5 +34,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`alter table scan_items add constraint scan_items_status_check
     check (status in ('discovered', 'filtered', 'pending', 'done', 'failed'))`.execute(db);
   await db.schema.alterTable('profiles').dropColumn('snapshot_job_id').execute();
+  await db.schema.alterTable('scan_items').dropColumn('listed_at').execute();
   await db.schema.dropTable('listing_snapshots').execute();
 }

@@ -73,7 +73,8 @@ export async function failedItems(db: Conn, jobId: string): Promise<{ path: stri
     .selectFrom('scan_items')
     .select(['path', 'reason'])
     .where('job_id', '=', jobId)
-    .where('status', '=', 'failed')
+    // A file that failed before and has not changed since is still failed, though not read again.
+    .where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'unchanged'), eb('reason', 'is not', null)])]))
     .orderBy('path')
     .execute();
   return rows.map((r) => ({ path: r.path, reason: r.reason ?? 'unknown' }));

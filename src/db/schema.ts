@@ -27,6 +27,7 @@ export interface ListingSnapshotsTable {
   status: ScanItemStatus;
   reason: string | null;
   job_id: string;
+  listed_at: Timestamp;
 }
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
@@ -87,6 +88,7 @@ export interface ScanItemsTable {
   outcome: string | null;
   reason: string | null;
   track_id: string | null;
+  listed_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface TracksTable {

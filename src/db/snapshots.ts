@@ -4,6 +4,10 @@ import type { Database } from './schema.ts';
 
 type Conn = Kysely<Database> | Transaction<Database>;
 
+/** Files modified this close to their listing time are re-read: timestamps are coarse (a kernel tick
+ * on Linux, 2 s on FAT), so a second write in the same tick can leave size and mtime unchanged. */
+export const RACY_WINDOW = sql`interval '2 seconds'`;
+
 /** The cursor of a profile whose current snapshot was committed by job `jobId`. */
 export function snapshotCursor(jobId: string): string {
   return `snapshot:${jobId}`;
@@ -22,7 +26,7 @@ export async function settleUnchanged(trx: Conn, profileId: string, jobId: strin
     from listing_snapshots as ls
     where s.job_id = ${jobId} and s.status = 'pending'
       and ls.profile_id = ${profileId} and ls.path = s.path and ls.file_id = s.file_id
-      and ls.size = s.size and ls.modified_at is not distinct from s.modified_at`.execute(trx);
+      and ls.size = s.size and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW}`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -37,7 +41,7 @@ export async function settleMoves(trx: Conn, profileId: string, jobId: string): 
     from scan_items s
     join listing_snapshots ls
       on ls.profile_id = ${profileId} and ls.file_id = s.file_id and ls.size = s.size
-     and ls.modified_at is not distinct from s.modified_at and ls.path <> s.path
+     and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW} and ls.path <> s.path
     where s.job_id = ${jobId} and s.status = 'pending'
       and not exists (select 1 from scan_items s2 where s2.job_id = ${jobId} and s2.path = ls.path)
     order by s.id`.execute(trx);
@@ -79,13 +83,13 @@ export async function commitSnapshot(trx: Conn, profileId: string, jobId: string
     where ls.profile_id = ${profileId}
       and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = ls.path)`.execute(trx);
   await sql`
-    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, status, reason, job_id)
-    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.status, s.reason, ${jobId}
+    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, status, reason, job_id, listed_at)
+    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.status, s.reason, ${jobId}, s.listed_at
     from scan_items s
     where s.job_id = ${jobId} and s.status in ('filtered', 'done', 'failed')
     on conflict (profile_id, path) do update set
       file_id = excluded.file_id, size = excluded.size, modified_at = excluded.modified_at,
-      status = excluded.status, reason = excluded.reason, job_id = excluded.job_id`.execute(trx);
+      status = excluded.status, reason = excluded.reason, job_id = excluded.job_id, listed_at = excluded.listed_at`.execute(trx);
   await trx.updateTable('profiles').set({ snapshot_job_id: jobId }).where('id', '=', profileId).execute();
   const cursor = snapshotCursor(jobId);
   await trx.updateTable('sync_jobs').set({ cursor }).where('id', '=', jobId).execute();

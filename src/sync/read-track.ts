@@ -82,6 +82,11 @@ async function parseTags(
     // duration: false keeps the work per file bounded (music-metadata#45); formats with a header
     // duration still report it, others are estimated from bitrate.
     const meta = await Promise.race([parseFromTokenizer(tokenizer, { duration: false, skipCovers: false }), timeout]);
+    // music-metadata is lenient: a text file named .mp3 parses to an empty format. No container,
+    // codec or sample rate means there is no audio to index.
+    if (!meta.format.container && !meta.format.codec && meta.format.sampleRate === undefined) {
+      throw new UnreadableFileError('no audio stream found');
+    }
     return toTrackTags(meta, file.path);
   } catch (err) {
     if (err instanceof UnreadableFileError) throw err;

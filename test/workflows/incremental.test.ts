@@ -1,0 +1,365 @@
+// Incremental sync against the real activities, a real Postgres and real folders, in the time-skipping
+// test server. The library after any sequence of changes must equal what full syncs produce, and an
+// incremental sync must read and write in proportion to what changed.
+import assert from 'node:assert/strict';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../../src/activities/index.ts';
+import { InvalidInputError, SyncCancelledError, SyncProviderError } from '../../src/client/errors.ts';
+import { SyncClient, type StartedSync } from '../../src/client/sync-client.ts';
+import type { SyncConfig } from '../../src/sync/config.ts';
+import type { SyncResult } from '../../src/sync/contract.ts';
+import { bundleWorkflows } from '../../src/workers/worker.ts';
+import { startTestDb, type TestDb } from '../helpers/db.ts';
+import { encodeTrack, generateLibrary, writeTrackFile, type FixtureTags } from '../helpers/fixtures.ts';
+import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
+import { createTimeSkippingEnv } from '../helpers/temporal.ts';
+
+let env: TestWorkflowEnvironment;
+let testDb: TestDb;
+let bundle: WorkflowBundleWithSourceMap;
+let tmp: string;
+let worker: Worker;
+let workerRun: Promise<void>;
+let sync: SyncClient;
+const faults: Faults = newFaults();
+let profileNo = 0;
+
+before(async () => {
+  [env, testDb, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDb(), bundleWorkflows()]);
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'music-sync-inc-'));
+  const providers = faultyRegistry(faults);
+  const taskQueue = 'incremental-tests';
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities({ db: testDb.db, providers }),
+  });
+  workerRun = worker.run();
+  sync = new SyncClient({ temporal: env.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
+});
+
+after(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await env?.teardown();
+  await testDb?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+const HOUR_AGO = new Date(Date.now() - 3_600_000);
+
+/** Files of an existing library are old: set every mtime an hour back (newer files count as "just
+ * changed" to the racy-timestamp guard and are read again, which is correct but not what we measure). */
+async function age(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) await utimes(path.join(entry.parentPath, entry.name), HOUR_AGO, HOUR_AGO);
+  }
+}
+
+async function profileFor(root: string, label: string): Promise<string> {
+  return (await sync.registerProfile({ name: `${label}-${++profileNo}`, provider: 'faulty', root })).id;
+}
+
+async function run(start: Promise<StartedSync>): Promise<{ result: SyncResult; jobId: string }> {
+  const started = await start;
+  return { result: await sync.waitForResult(started.jobId), jobId: started.jobId };
+}
+const full = (profileId: string, config?: Partial<SyncConfig>) => run(sync.startFullSync(profileId, config));
+const incremental = (profileId: string, config?: Partial<SyncConfig>) => run(sync.startIncrementalSync(profileId, undefined, config));
+
+interface LibraryState {
+  live: Map<string, { id: string; tags: unknown }>;
+  tombstones: string[];
+  duplicates: string[][];
+}
+
+async function libraryState(profileId: string): Promise<LibraryState> {
+  const rows = await testDb.db.selectFrom('tracks').selectAll().where('profile_id', '=', profileId).orderBy('path').execute();
+  const live = new Map<string, { id: string; tags: unknown }>();
+  for (const t of rows.filter((r) => r.deleted_at === null)) {
+    live.set(t.path, {
+      id: t.id,
+      tags: [t.title, t.artists, t.album, t.album_artist, t.track_no, t.disc_no, t.year, t.genres, t.content_hash, t.has_artwork, Number(t.size)],
+    });
+  }
+  const tombstones = [...new Set(rows.filter((r) => r.deleted_at !== null && !live.has(r.path)).map((r) => r.path))].sort();
+  const duplicates = (await sync.duplicates(profileId)).map((g) => g.paths);
+  return { live, tombstones, duplicates };
+}
+
+function assertSameLibrary(actual: LibraryState, expected: LibraryState, where: string): void {
+  const tagsOf = (s: LibraryState) => Object.fromEntries([...s.live].map(([p, v]) => [p, v.tags]));
+  assert.deepEqual(tagsOf(actual), tagsOf(expected), `${where}: live tracks and tags`);
+  assert.deepEqual(actual.duplicates, expected.duplicates, `${where}: duplicate groups`);
+  assert.deepEqual(actual.tombstones, expected.tombstones, `${where}: tombstones`);
+}
+
+describe('incremental sync', () => {
+  test('needs a cursor; a second sync of an unchanged folder reads nothing', { timeout: 120_000 }, async () => {
+    const root = path.join(tmp, 'unchanged');
+    await generateLibrary(root, 40, 11);
+    await writeFile(path.join(root, 'notes.txt'), 'not music');
+    await writeFile(path.join(root, 'broken.mp3'), 'not really an mp3');
+    await age(root);
+    const profileId = await profileFor(root, 'unchanged');
+    await assert.rejects(sync.startIncrementalSync(profileId), InvalidInputError);
+    await full(profileId);
+    const before = await libraryState(profileId);
+    faults.opened = 0;
+    const { result, jobId } = await incremental(profileId);
+    assert.equal(faults.opened, 0, 'no file was opened');
+    assert.deepEqual(
+      [result.counters.itemsAdded, result.counters.itemsUpdated, result.counters.itemsRenamed, result.counters.itemsDeleted, result.counters.bytesRead],
+      [0, 0, 0, 0, 0],
+    );
+    assert.equal(result.counters.itemsUnchanged, 41, '40 tracks and the failed file, settled without reading');
+    assert.deepEqual(await sync.failedItems(jobId), [{ path: 'broken.mp3', reason: 'no audio stream found' }], 'still failed, not read again');
+    assertSameLibrary(await libraryState(profileId), before, 'after a no-op incremental');
+    await assert.rejects(sync.startIncrementalSync(profileId, 'snapshot:not-the-current-one'), InvalidInputError);
+  });
+
+  test('work is proportional to change: 3 modified files of 5,000 are the only ones read and written', { timeout: 300_000 }, async () => {
+    const root = path.join(tmp, 'big');
+    const lib = await generateLibrary(root, 5000, 5);
+    await age(root);
+    const profileId = await profileFor(root, 'big');
+    await full(profileId);
+    const changed = [lib[10]!, lib[2500]!, lib[4999]!];
+    for (const [i, f] of changed.entries()) {
+      await writeTrackFile(root, f.path, { ...f.tags, title: `${f.tags.title ?? 'x'} (edit ${i})` }, { format: f.format, seed: 9000 + i });
+    }
+    faults.opened = 0;
+    const { result, jobId } = await incremental(profileId);
+    assert.equal(faults.opened, 3, 'only the three changed files were opened');
+    const sizes = await Promise.all(changed.map(async (f) => (await stat(f.absPath)).size));
+    assert.ok(result.counters.bytesRead <= sizes.reduce((a, b) => a + b, 0) * 2, 'bytes read bounded by the changed files');
+    assert.equal(result.counters.itemsUpdated, 3);
+    assert.equal(result.counters.itemsUnchanged, 4997);
+    const written = await testDb.db.selectFrom('tracks').select('path').where('last_job_id', '=', jobId).execute();
+    assert.deepEqual(written.map((w) => w.path).sort(), changed.map((f) => f.path).sort(), 'only their rows were written');
+  });
+
+  test('a folder moved with 500 files is 500 renames, read from nowhere, ids kept', { timeout: 120_000 }, async () => {
+    const root = path.join(tmp, 'folder-move');
+    await generateLibrary(path.join(root, 'old'), 500, 21);
+    await age(root);
+    const profileId = await profileFor(root, 'folder');
+    await full(profileId);
+    const before = await libraryState(profileId);
+    await mkdir(path.join(root, 'new', 'place'), { recursive: true });
+    await rename(path.join(root, 'old'), path.join(root, 'new', 'place', 'old'));
+    faults.opened = 0;
+    const { result } = await incremental(profileId);
+    assert.equal(result.counters.itemsRenamed, 500);
+    assert.equal(result.counters.itemsDeleted, 0);
+    assert.equal(result.counters.itemsAdded, 0);
+    assert.equal(faults.opened, 0);
+    const after = await libraryState(profileId);
+    for (const [p, t] of before.live) assert.equal(after.live.get(`new/place/${p}`)?.id, t.id, p);
+  });
+
+  test('a failed or cancelled incremental keeps the old cursor; the next one loses nothing', { timeout: 180_000 }, async () => {
+    const root = path.join(tmp, 'interrupted');
+    const lib = await generateLibrary(root, 30, 31);
+    await age(root);
+    const profileId = await profileFor(root, 'interrupted');
+    await full(profileId);
+    const cursor = await sync.currentCursor(profileId);
+    await rm(lib[0]!.absPath);
+    for (const f of lib.slice(1, 25)) await writeTrackFile(root, f.path, { ...f.tags, album: 'Remastered' }, { format: f.format, seed: 777 });
+
+    faults.listFailures = 100;
+    await assert.rejects(incremental(profileId, { retryAttempts: 1 }), SyncProviderError);
+    faults.listFailures = 0;
+    assert.equal(await sync.currentCursor(profileId), cursor, 'failed: cursor unchanged');
+
+    // Cancel right after a batch lands, so the next batch (0.6 s) is surely in flight: the Java test
+    // server mishandles a cancel that races an activity's completion (ACTIVITY_UNKNOWN, then a stuck run).
+    faults.openDelayMs = 300;
+    const started = await sync.startIncrementalSync(profileId, undefined, { batchSize: 2, maxConcurrentDownloads: 1, parallelBatches: 1 });
+    let settled = -1;
+    for (;;) {
+      const job = await sync.getStatus(started.jobId);
+      if (job.phase === 'process' && settled < 0) settled = job.itemsProcessed;
+      if (settled >= 0 && job.itemsProcessed >= settled + 2) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await sync.cancelSync(started.jobId);
+    await assert.rejects(sync.waitForResult(started.jobId), SyncCancelledError);
+    faults.openDelayMs = 0;
+    assert.equal(await sync.currentCursor(profileId), cursor, 'cancelled: cursor unchanged');
+
+    const { result } = await incremental(profileId);
+    assert.equal(result.counters.itemsDeleted, 1);
+    assert.notEqual(await sync.currentCursor(profileId), cursor);
+    // Equal to a fresh full sync of the folder, plus the one tombstone of the deleted file.
+    const reference = await profileFor(root, 'interrupted-ref');
+    await full(reference);
+    const state = await libraryState(profileId);
+    assertSameLibrary(state, { ...(await libraryState(reference)), tombstones: [lib[0]!.path] }, 'after interruptions');
+  });
+
+  test('property: after any sequence of changes, incremental equals full', { timeout: 600_000 }, async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), name: fc.nat(30), seed: fc.nat(1000), flac: fc.boolean() }),
+      fc.record({ kind: fc.constant('retag' as const), i: fc.nat(), title: fc.string({ minLength: 1, maxLength: 12 }) }),
+      fc.record({ kind: fc.constant('reaudio' as const), i: fc.nat(), seed: fc.nat(1000) }),
+      fc.record({ kind: fc.constant('rename' as const), i: fc.nat(), name: fc.nat(30) }),
+      fc.record({ kind: fc.constant('move' as const), i: fc.nat(), folder: fc.constantFrom('a', 'b', 'c/d') }),
+      fc.record({ kind: fc.constant('moveFolder' as const), from: fc.constantFrom('a', 'b', 'c'), to: fc.constantFrom('x', 'y/z') }),
+      fc.record({ kind: fc.constant('copy' as const), i: fc.nat(), name: fc.nat(30) }),
+      fc.record({ kind: fc.constant('delete' as const), i: fc.nat() }),
+      fc.record({ kind: fc.constant('restore' as const) }),
+      fc.record({ kind: fc.constant('replace' as const), i: fc.nat(), j: fc.nat() }),
+    );
+    let runNo = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), async (ops) => {
+        const root = path.join(tmp, `prop-${++runNo}`);
+        for (const [k, folder] of ['a', 'a', 'b', 'c', ''].entries()) {
+          await writeTrackFile(root, path.posix.join(folder, `t${k}.${k % 2 ? 'flac' : 'mp3'}`), tagsFor(k, 'seed'), { seed: k + 1 });
+        }
+        await age(root);
+        const inc = await profileFor(root, 'prop-inc');
+        const ref = await profileFor(root, 'prop-ref');
+        await full(inc);
+        await full(ref);
+        const deleted: { rel: string; bytes: Buffer }[] = [];
+        for (const [step, o] of ops.entries()) {
+          const files = await listAudio(root);
+          const before = await libraryState(inc);
+          const moved = await apply(root, files, o, deleted);
+          // As if the change happened long before this sync: otherwise the racy-timestamp guard re-reads
+          // every just-written file and the snapshot diff itself would go untested.
+          await ageRecent(root, new Date(HOUR_AGO.getTime() + (step + 1) * 60_000));
+          await incremental(inc);
+          await full(ref);
+          const now = await libraryState(inc);
+          assertSameLibrary(now, await libraryState(ref), `step ${step} ${JSON.stringify(o)}`);
+          for (const [from, to] of moved) {
+            assert.equal(now.live.get(to)?.id, before.live.get(from)?.id, `identity kept: ${from} → ${to}`);
+          }
+        }
+        // And the live library equals a fresh full sync of the same folder.
+        const fresh = await profileFor(root, 'prop-fresh');
+        await full(fresh);
+        const freshState = await libraryState(fresh);
+        assertSameLibrary(await libraryState(inc), { ...freshState, tombstones: (await libraryState(inc)).tombstones }, 'fresh library');
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 6), endOnFailure: true },
+    );
+  });
+});
+
+/** Moves the mtime of files written in the last minute to `when` (distinct per step). */
+async function ageRecent(root: string, when: Date): Promise<void> {
+  const recent = Date.now() - 60_000;
+  for (const e of await readdir(root, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath, e.name);
+    if ((await stat(file)).mtimeMs > recent) await utimes(file, when, when);
+  }
+}
+
+function tagsFor(n: number, word: string): FixtureTags {
+  return { title: `${word} ${n}`, artists: [`Artist ${n % 3}`], album: `Album ${n % 2}`, trackNo: (n % 9) + 1, year: 1990 + (n % 30), genre: 'Rock' };
+}
+
+async function listAudio(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(root, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+  }
+  return out.sort();
+}
+
+type Op =
+  | { kind: 'add'; name: number; seed: number; flac: boolean }
+  | { kind: 'retag'; i: number; title: string }
+  | { kind: 'reaudio'; i: number; seed: number }
+  | { kind: 'rename'; i: number; name: number }
+  | { kind: 'move'; i: number; folder: string }
+  | { kind: 'moveFolder'; from: string; to: string }
+  | { kind: 'copy'; i: number; name: number }
+  | { kind: 'delete'; i: number }
+  | { kind: 'restore' }
+  | { kind: 'replace'; i: number; j: number };
+
+/** Applies one change to the folder; returns the moves whose track identity must survive. */
+async function apply(root: string, files: string[], o: Op, deleted: { rel: string; bytes: Buffer }[]): Promise<[string, string][]> {
+  const abs = (rel: string) => path.join(root, ...rel.split('/'));
+  const exists = async (rel: string) => (await stat(abs(rel)).catch(() => undefined)) !== undefined;
+  const pick = (i: number) => (files.length > 0 ? files[i % files.length]! : undefined);
+  const ext = (rel: string) => rel.slice(rel.lastIndexOf('.'));
+  switch (o.kind) {
+    case 'add': {
+      const rel = `n${o.name}.${o.flac ? 'flac' : 'mp3'}`;
+      if (!(await exists(rel))) await writeTrackFile(root, rel, tagsFor(o.name, 'added'), { seed: 5000 + o.seed });
+      return [];
+    }
+    case 'retag': {
+      const rel = pick(o.i);
+      if (rel) {
+        const seed = 7000 + o.i;
+        await writeFile(abs(rel), encodeTrack({ ...tagsFor(o.i, 'retag'), title: o.title }, { format: ext(rel) === '.flac' ? 'flac' : 'mp3', seed }));
+      }
+      return [];
+    }
+    case 'reaudio': {
+      const rel = pick(o.i);
+      if (rel) await writeFile(abs(rel), encodeTrack(tagsFor(o.i, 'reaudio'), { format: ext(rel) === '.flac' ? 'flac' : 'mp3', seed: 8000 + o.seed }));
+      return [];
+    }
+    case 'rename':
+    case 'move': {
+      const rel = pick(o.i);
+      if (!rel) return [];
+      const target = o.kind === 'rename' ? path.posix.join(path.posix.dirname(rel), `r${o.name}${ext(rel)}`) : path.posix.join(o.folder, path.posix.basename(rel));
+      if (target === rel || (await exists(target))) return [];
+      await mkdir(path.dirname(abs(target)), { recursive: true });
+      await rename(abs(rel), abs(target));
+      return [[rel, target]];
+    }
+    case 'moveFolder': {
+      if (!(await exists(o.from)) || (await exists(o.to))) return [];
+      const inside = files.filter((f) => f.startsWith(`${o.from}/`));
+      await mkdir(path.dirname(abs(o.to)), { recursive: true });
+      await rename(abs(o.from), abs(o.to));
+      return inside.map((f) => [f, `${o.to}/${f.slice(o.from.length + 1)}`]);
+    }
+    case 'copy': {
+      const rel = pick(o.i);
+      const target = rel && `c${o.name}${ext(rel)}`;
+      if (rel && target && !(await exists(target))) await cp(abs(rel), abs(target));
+      return [];
+    }
+    case 'delete': {
+      const rel = pick(o.i);
+      if (rel) {
+        deleted.push({ rel, bytes: await readFile(abs(rel)) });
+        await rm(abs(rel));
+      }
+      return [];
+    }
+    case 'restore': {
+      const last = deleted.pop();
+      if (last && !(await exists(last.rel))) {
+        await mkdir(path.dirname(abs(last.rel)), { recursive: true });
+        await writeFile(abs(last.rel), last.bytes);
+      }
+      return [];
+    }
+    case 'replace': {
+      const [a, b] = [pick(o.i), pick(o.j)];
+      if (a && b && a !== b && ext(a) === ext(b)) await writeFile(abs(a), await readFile(abs(b)));
+      return [];
+    }
+  }
+}
