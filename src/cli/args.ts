@@ -36,12 +36,16 @@ const GLOBAL_OPTIONS: OptionSpec = {
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'scan',
-    args: '<dir>',
+    args: '<dir> [--full]',
     summary: 'sync a folder once: start what is needed, scan, print a summary, stop',
     positionals: ['dir'],
+    options: { full: { type: 'boolean' } },
+    optionHelp: [['--full', 'a full sync even when an incremental one is possible']],
     details: [
       'Creates a local profile for the folder on first use (named after it) and runs a full sync',
-      'with a worker in this process. Exit code 0 when the job completed (even with failed files),',
+      'with a worker in this process; later scans are incremental (only changed files are read)',
+      'unless --full forces a full sync, which also repairs any drift.',
+      'Exit code 0 when the job completed (even with failed files),',
       '1 when it failed, was cancelled or timed out. Ctrl-C cancels the sync; a second Ctrl-C quits.',
       'With --json, stdout is one object: { job, tracks, failed, duplicates }.',
     ],

@@ -90,7 +90,7 @@ async function load(command: ParsedCommand): Promise<Runner> {
   switch (command.spec.name) {
     case 'scan': {
       const { scanCommand } = await import('./commands/scan.ts');
-      return (ctx) => scanCommand(ctx, p.dir!);
+      return (ctx) => scanCommand(ctx, p.dir!, { full: o.full === true });
     }
     case 'up':
     case 'worker':

@@ -11,7 +11,7 @@ import { getJob, insertJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
 import { failedItems } from '../db/scan-items.ts';
 import { snapshotCursor } from '../db/snapshots.ts';
-import { duplicateGroups, liveTracks } from '../db/tracks.ts';
+import { duplicateGroups, liveTracks, type DuplicateGroup } from '../db/tracks.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { resolveConfig, type SyncConfig } from '../sync/config.ts';
 import type { SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../sync/contract.ts';
@@ -265,7 +265,8 @@ export class SyncClient {
     return failedItems(this.db, jobId);
   }
 
-  async duplicates(profileIdOrName: string): Promise<{ contentHash: string; paths: string[] }[]> {
+  /** Groups of live tracks with identical content, each with its preferred copy. */
+  async duplicates(profileIdOrName: string): Promise<DuplicateGroup[]> {
     const profile = await this.getProfile(profileIdOrName);
     return duplicateGroups(this.db, profile.id);
   }

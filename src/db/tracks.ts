@@ -57,18 +57,32 @@ export async function liveTracks(db: Conn, profileId: string): Promise<TrackRow[
     .execute();
 }
 
-/** Live tracks sharing a content hash, each group's paths sorted; groups sorted by first path. */
-export async function duplicateGroups(db: Conn, profileId: string): Promise<{ contentHash: string; paths: string[] }[]> {
+/** A group of live tracks with the same content; `preferred` is the copy to keep: the fewest folders
+ * deep, then the shortest path, then the first in code-unit order. It depends only on the paths, so a
+ * library kept by incremental syncs and a fresh full sync agree on it. */
+export interface DuplicateGroup {
+  contentHash: string;
+  /** Sorted. */
+  paths: string[];
+  preferred: string;
+}
+
+/** Duplicate groups of a profile, sorted by first path. */
+export async function duplicateGroups(db: Conn, profileId: string): Promise<DuplicateGroup[]> {
   const rows = await db
     .selectFrom('tracks')
-    .select(['content_hash', sql<string[]>`array_agg(path order by path)`.as('paths')])
+    .select([
+      'content_hash',
+      sql<string[]>`array_agg(path order by path)`.as('paths'),
+      sql<string>`(array_agg(path order by array_length(string_to_array(path, '/'), 1), length(path), path collate "C"))[1]`.as('preferred'),
+    ])
     .where('profile_id', '=', profileId)
     .where('deleted_at', 'is', null)
     .groupBy('content_hash')
     .having(sql`count(*)`, '>', 1)
     .execute();
   return rows
-    .map((r) => ({ contentHash: r.content_hash, paths: r.paths }))
+    .map((r) => ({ contentHash: r.content_hash, paths: r.paths, preferred: r.preferred }))
     .sort((a, b) => (a.paths[0]! < b.paths[0]! ? -1 : 1));
 }
 

@@ -82,9 +82,10 @@ async function parseTags(
     // duration: false keeps the work per file bounded (music-metadata#45); formats with a header
     // duration still report it, others are estimated from bitrate.
     const meta = await Promise.race([parseFromTokenizer(tokenizer, { duration: false, skipCovers: false }), timeout]);
-    // music-metadata is lenient: a text file named .mp3 parses to an empty format. No container,
-    // codec or sample rate means there is no audio to index.
-    if (!meta.format.container && !meta.format.codec && meta.format.sampleRate === undefined) {
+    // music-metadata is lenient: a text file named .mp3 parses to an empty result. Neither a tag nor a
+    // container, codec or sample rate means nothing in it is music.
+    const f = meta.format;
+    if (f.tagTypes.length === 0 && !f.container && !f.codec && f.sampleRate === undefined) {
       throw new UnreadableFileError('no audio stream found');
     }
     return toTrackTags(meta, file.path);

@@ -90,7 +90,7 @@ async function libraryState(profileId: string): Promise<LibraryState> {
     });
   }
   const tombstones = [...new Set(rows.filter((r) => r.deleted_at !== null && !live.has(r.path)).map((r) => r.path))].sort();
-  const duplicates = (await sync.duplicates(profileId)).map((g) => g.paths);
+  const duplicates = (await sync.duplicates(profileId)).map((g) => [...g.paths, `preferred: ${g.preferred}`]);
   return { live, tombstones, duplicates };
 }
 
@@ -104,7 +104,9 @@ function assertSameLibrary(actual: LibraryState, expected: LibraryState, where: 
 describe('incremental sync', () => {
   test('needs a cursor; a second sync of an unchanged folder reads nothing', { timeout: 120_000 }, async () => {
     const root = path.join(tmp, 'unchanged');
-    await generateLibrary(root, 40, 11);
+    const lib = await generateLibrary(root, 40, 11);
+    await mkdir(path.join(root, 'backup', 'old', '2019'), { recursive: true });
+    await cp(lib[3]!.absPath, path.join(root, 'backup', 'old', '2019', 'copy.mp3'));
     await writeFile(path.join(root, 'notes.txt'), 'not music');
     await writeFile(path.join(root, 'broken.mp3'), 'not really an mp3');
     await age(root);
@@ -119,7 +121,9 @@ describe('incremental sync', () => {
       [result.counters.itemsAdded, result.counters.itemsUpdated, result.counters.itemsRenamed, result.counters.itemsDeleted, result.counters.bytesRead],
       [0, 0, 0, 0, 0],
     );
-    assert.equal(result.counters.itemsUnchanged, 41, '40 tracks and the failed file, settled without reading');
+    assert.equal(result.counters.itemsUnchanged, 42, '41 tracks and the failed file, settled without reading');
+    const groups = await sync.duplicates(profileId);
+    assert.deepEqual(groups.map((g) => [g.paths, g.preferred]), [[['backup/old/2019/copy.mp3', lib[3]!.path].sort(), lib[3]!.path]], 'the shallower original is the preferred copy');
     assert.deepEqual(await sync.failedItems(jobId), [{ path: 'broken.mp3', reason: 'no audio stream found' }], 'still failed, not read again');
     assertSameLibrary(await libraryState(profileId), before, 'after a no-op incremental');
     await assert.rejects(sync.startIncrementalSync(profileId, 'snapshot:not-the-current-one'), InvalidInputError);

@@ -58,10 +58,12 @@ export async function duplicatesCommand(ctx: CliContext, profileArg: string): Pr
     if (ctx.json) await ctx.out.writeJson(groups);
     else if (groups.length === 0) ctx.out.print('no duplicates');
     else {
+      ctx.out.print('(* marks the preferred copy: the fewest folders deep, then the shortest path)');
+      ctx.out.print();
       groups.forEach((g, i) => {
         if (i > 0) ctx.out.print();
         ctx.out.print(`${g.contentHash}:`);
-        for (const p of g.paths) ctx.out.print(`  ${p}`);
+        for (const p of g.paths) ctx.out.print(`${p === g.preferred ? '* ' : '  '}${p}`);
       });
     }
     return 0;

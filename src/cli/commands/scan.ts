@@ -11,7 +11,7 @@ import { followJob } from '../follow.ts';
 import { profileNameFor } from '../names.ts';
 import { jobSummary, oneLine, trackJson } from '../output.ts';
 
-export async function scanCommand(ctx: CliContext, dirArg: string): Promise<number> {
+export async function scanCommand(ctx: CliContext, dirArg: string, options: { full?: boolean } = {}): Promise<number> {
   const root = path.resolve(dirArg);
   const stat = await fs.stat(root).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UsageError(`${dirArg} is not a folder`);
@@ -21,7 +21,7 @@ export async function scanCommand(ctx: CliContext, dirArg: string): Promise<numb
   try {
     const { sync } = stack;
     const profile = await ensureLocalProfile(ctx, sync, root);
-    const started = await startScan(ctx, sync, profile);
+    const started = await startScan(ctx, sync, profile, options.full === true);
     ctx.out.info(`scanning ${root} (profile ${profile.name}, job ${started.jobId})`);
 
     const { job, endError } = await followJob(ctx, sync, started.jobId);
@@ -37,6 +37,7 @@ export async function scanCommand(ctx: CliContext, dirArg: string): Promise<numb
         tracks: tracks.map(trackJson),
         failed,
         duplicates: duplicates.map((g) => g.paths),
+        preferredCopies: duplicates.map((g) => g.preferred),
       });
     } else {
       const lines = jobSummary({
@@ -74,9 +75,9 @@ async function ensureLocalProfile(ctx: CliContext, sync: SyncClient, root: strin
  * full. A sync of the profile still running (e.g. left by an earlier interrupted scan, now resumed
  * by our worker) is waited for, then ours starts.
  */
-async function startScan(ctx: CliContext, sync: SyncClient, profile: ProfileInfo): Promise<StartedSync> {
+async function startScan(ctx: CliContext, sync: SyncClient, profile: ProfileInfo, forceFull: boolean): Promise<StartedSync> {
   const start = async (): Promise<StartedSync> => {
-    if (await sync.currentCursor(profile.id)) {
+    if (!forceFull && (await sync.currentCursor(profile.id))) {
       try {
         return await sync.startIncrementalSync(profile.id);
       } catch (err) {
