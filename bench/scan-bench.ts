@@ -1,7 +1,7 @@
 // Scan benchmark: how close a full sync gets to the bare "parse + hash every file" ceiling.
 //
 //   npm run bench                 # 2,000 generated files
-//   node bench/scan-bench.ts --files 500 [--seed 1] [--keep]
+//   node bench/scan-bench.ts --files 500 [--changes 10] [--seed 1] [--keep]
 //
 // 1. generates a library of tagged MP3/FLAC files (test/helpers/fixtures.ts) in a temp folder;
 // 2. ceiling: music-metadata parseFile(path, { duration: false }) + sha256 of the whole file, in a bare
@@ -21,16 +21,18 @@ import { parseFile } from 'music-metadata';
 import { listEvents } from '../src/db/events.ts';
 import { openStack, type Stack } from '../src/stack/stack.ts';
 import { mapLimit } from '../src/sync/map-limit.ts';
-import { generateLibrary } from '../test/helpers/fixtures.ts';
+import { generateLibrary, writeTrackFile } from '../test/helpers/fixtures.ts';
 
 const { values: args } = parseArgs({
   options: {
     files: { type: 'string', default: '2000' },
+    changes: { type: 'string', default: '10' },
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
   },
 });
 const FILES = Number.parseInt(args.files, 10);
+const CHANGES = Number.parseInt(args.changes, 10);
 const SEED = Number.parseInt(args.seed, 10);
 if (!Number.isInteger(FILES) || FILES < 1) throw new Error(`--files must be a positive integer, got ${args.files}`);
 
@@ -111,6 +113,28 @@ try {
   const description = await handle.describe();
   const runs = description.runId === started.runId ? 1 : '>1 (continued as new)';
 
+  // ---- (d) incremental syncs: one with nothing changed, one after CHANGES files were edited
+  const incremental = async () => {
+    const t = performance.now();
+    const s = await stack!.sync.startIncrementalSync(profile.id);
+    const r = await stack!.sync.waitForResult(s.jobId);
+    const c = r.counters;
+    return { ms: performance.now() - t, read: c.itemsProcessed - c.itemsUnchanged - c.itemsRenamed, counters: c };
+  };
+  process.stderr.write('incremental sync, nothing changed … ');
+  const noop = await incremental();
+  process.stderr.write(`${seconds(noop.ms).toFixed(2)} s; after editing ${CHANGES} files … `);
+  const step = Math.max(1, Math.floor(FILES / Math.max(1, CHANGES)));
+  for (let i = 0; i < Math.min(CHANGES, FILES); i++) {
+    const t = lib[i * step]!;
+    await writeTrackFile(libDir, t.path, { ...t.tags, title: `${t.tags.title ?? ''} (edited)` }, { format: t.format, seed: 100_000 + i });
+  }
+  const edited = await incremental();
+  process.stderr.write(`${seconds(edited.ms).toFixed(2)} s\n`);
+  if (edited.counters.itemsUpdated !== Math.min(CHANGES, FILES) || noop.read !== 0) {
+    throw new Error(`incremental counters off: no-op ${JSON.stringify(noop.counters)}, edited ${JSON.stringify(edited.counters)}`);
+  }
+
   // ---- where the sync's time went: from the job's phase events (Postgres timestamps)
   const events = await listEvents(stack.db, started.jobId);
   const marks = events
@@ -130,6 +154,8 @@ try {
     ['stack startup (pg + temporal + worker)', `${seconds(startupMs).toFixed(2)} s`, ''],
     ['full sync (start → result)', `${seconds(syncMs).toFixed(2)} s`, `${rate(tracks, syncMs).toFixed(0)} tracks/s`],
     ['sync / ceiling (4 parallel)', `${(syncMs / parMs).toFixed(1)}x slower`, ''],
+    ['incremental, nothing changed', `${seconds(noop.ms).toFixed(2)} s`, `${noop.read} files read, ${noop.counters.bytesRead} bytes`],
+    [`incremental, ${CHANGES} files edited`, `${seconds(edited.ms).toFixed(2)} s`, `${edited.read} files read, ${(edited.counters.bytesRead / 1024).toFixed(0)} KiB; full sync / this: ${(syncMs / edited.ms).toFixed(1)}x`],
     ['temporal history events', String(historyEvents), `runs: ${runs}`],
     ['peak RSS (this process)', `${mb(peakRss).toFixed(0)} MiB`, ''],
   ];
@@ -156,6 +182,11 @@ try {
       syncTracksPerSec: Math.round(rate(tracks, syncMs)),
       phaseMs,
       startToFirstEventMs: queueMs === undefined ? undefined : Math.round(queueMs),
+      incrementalNoopMs: Math.round(noop.ms),
+      incrementalNoopFilesRead: noop.read,
+      incrementalEditedMs: Math.round(edited.ms),
+      incrementalEditedFilesRead: edited.read,
+      incrementalEditedBytesRead: edited.counters.bytesRead,
       historyEvents,
       historyLengthDescribe: description.historyLength,
       peakRssMiB: Math.round(mb(peakRss)),
