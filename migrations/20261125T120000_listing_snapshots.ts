@@ -21,12 +21,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   // When each file was listed: a file modified within the timestamp granularity of its listing may
   // have changed again unseen (git's "racy clean" problem), so the diff does not trust it.
   await db.schema.alterTable('scan_items').addColumn('listed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`)).execute();
+  // A provider's own change-feed cursor (Drive page token, Graph deltaLink, Dropbox cursor) as of the
+  // job: taken before a full listing, advanced by an incremental sync.
+  await db.schema.alterTable('sync_jobs').addColumn('provider_cursor', 'text').execute();
   // The job whose snapshot is current; an incremental sync's cursor must name it.
   await db.schema.alterTable('profiles').addColumn('snapshot_job_id', 'text').execute();
-  // An item whose file is unchanged since the snapshot is settled without being read.
+  // An item whose file is unchanged since the snapshot is settled without being read; a file a change
+  // feed reports removed is an item too, so the removal is part of the job's durable queue.
   await sql`alter table scan_items drop constraint if exists scan_items_status_check`.execute(db);
   await sql`alter table scan_items add constraint scan_items_status_check
-    check (status in ('discovered', 'filtered', 'pending', 'unchanged', 'done', 'failed'))`.execute(db);
+    check (status in ('discovered', 'filtered', 'pending', 'unchanged', 'done', 'failed', 'removed'))`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
@@ -35,5 +39,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     check (status in ('discovered', 'filtered', 'pending', 'done', 'failed'))`.execute(db);
   await db.schema.alterTable('profiles').dropColumn('snapshot_job_id').execute();
   await db.schema.alterTable('scan_items').dropColumn('listed_at').execute();
+  await db.schema.alterTable('sync_jobs').dropColumn('provider_cursor').execute();
   await db.schema.dropTable('listing_snapshots').execute();
 }

@@ -50,7 +50,7 @@ export function filterActivities({ db }: ActivityDeps) {
           .selectFrom('scan_items')
           .select([
             sql<string>`count(*) filter (where status = 'filtered')`.as('filtered'),
-            sql<string>`count(*) filter (where status <> 'filtered')`.as('queued'),
+            sql<string>`count(*) filter (where status not in ('filtered', 'removed'))`.as('queued'),
             sql<string>`count(*) filter (where status = 'unchanged')`.as('unchanged'),
             sql<string>`count(*) filter (where outcome = 'renamed')`.as('renamed'),
           ])

@@ -26,7 +26,8 @@ export function resolveActivities({ db }: ActivityDeps) {
         {
           const live = await countLiveTracks(trx, job.profile_id);
           const gone = await countGone(trx, job.profile_id, input.jobId);
-          const audioListed = (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered'));
+          const audioListed =
+            (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered')) - (await countItems(trx, input.jobId, 'removed'));
           const guarded = input.massDeleteRatio < 1;
           const emptyListing = audioListed === 0 && gone > 0;
           const mass = gone >= input.massDeleteMinTracks && gone > input.massDeleteRatio * live;

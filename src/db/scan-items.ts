@@ -79,3 +79,44 @@ export async function failedItems(db: Conn, jobId: string): Promise<{ path: stri
     .execute();
   return rows.map((r) => ({ path: r.path, reason: r.reason ?? 'unknown' }));
 }
+
+/**
+ * Writes one page of a change feed into the job's queue. The last word on a file wins: an upsert
+ * replaces the file's earlier entry (even at another path), a removal replaces any entry and is kept
+ * as a `removed` item at the path the snapshot knew. Safe to replay.
+ */
+export async function applyChangePage(
+  trx: Conn,
+  profileId: string,
+  jobId: string,
+  changes: ({ kind: 'upsert'; file: ProviderFile } | { kind: 'remove'; fileId: string })[],
+): Promise<void> {
+  const last = new Map<string, (typeof changes)[number]>();
+  for (const c of changes) last.set(c.kind === 'upsert' ? c.file.fileId : c.fileId, c);
+  if (last.size === 0) return;
+  await trx.deleteFrom('scan_items').where('job_id', '=', jobId).where('file_id', 'in', [...last.keys()]).execute();
+  const upserts = [...last.values()].flatMap((c) => (c.kind === 'upsert' ? [c.file] : []));
+  if (upserts.length > 0) {
+    await trx
+      .insertInto('scan_items')
+      .values(upserts.map((f) => ({
+        job_id: jobId, file_id: f.fileId, path: f.path, size: f.size, modified_at: f.modifiedAt,
+        mime_type: f.mimeType, provider_hash: f.providerHash,
+      })))
+      // Another file now at the same path (a replace): the newer entry wins.
+      .onConflict((oc) => oc.columns(['job_id', 'path']).doUpdateSet((eb) => ({
+        file_id: eb.ref('excluded.file_id'), size: eb.ref('excluded.size'), modified_at: eb.ref('excluded.modified_at'),
+        mime_type: eb.ref('excluded.mime_type'), provider_hash: eb.ref('excluded.provider_hash'), status: 'discovered',
+      })))
+      .execute();
+  }
+  const removed = [...last.values()].flatMap((c) => (c.kind === 'remove' ? [c.fileId] : []));
+  if (removed.length > 0) {
+    await sql`
+      insert into scan_items (job_id, file_id, path, size, modified_at, status)
+      select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, 'removed'
+      from listing_snapshots ls
+      where ls.profile_id = ${profileId} and ls.file_id in (${sql.join(removed)})
+      on conflict (job_id, path) do nothing`.execute(trx);
+  }
+}

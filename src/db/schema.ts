@@ -57,6 +57,7 @@ export interface SyncJobsTable {
   duplicate_groups: Counter;
   bytes_read: BigCount;
   cursor: string | null;
+  provider_cursor: ColumnType<string | null, string | null | undefined, string | null>;
   error: string | null;
   error_kind: string | null;
   needs_review: string | null;
@@ -73,7 +74,7 @@ export interface SyncEventsTable {
   created_at: ColumnType<Date, undefined, never>;
 }
 
-export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'unchanged' | 'done' | 'failed';
+export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'unchanged' | 'done' | 'failed' | 'removed';
 
 export interface ScanItemsTable {
   id: Generated<string>;

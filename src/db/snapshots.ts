@@ -81,7 +81,7 @@ export async function commitSnapshot(trx: Conn, profileId: string, jobId: string
   await sql`
     delete from listing_snapshots ls
     where ls.profile_id = ${profileId}
-      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = ls.path)`.execute(trx);
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = ls.path and s.status <> 'removed')`.execute(trx);
   await sql`
     insert into listing_snapshots (profile_id, path, file_id, size, modified_at, status, reason, job_id, listed_at)
     select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.status, s.reason, ${jobId}, s.listed_at
@@ -94,4 +94,35 @@ export async function commitSnapshot(trx: Conn, profileId: string, jobId: string
   const cursor = snapshotCursor(jobId);
   await trx.updateTable('sync_jobs').set({ cursor }).where('id', '=', jobId).execute();
   return cursor;
+}
+
+/** The change-feed cursor of the profile's current snapshot, if its provider has a feed. */
+export async function currentProviderCursor(db: Conn, profileId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('profiles as p')
+    .innerJoin('sync_jobs as j', 'j.id', 'p.snapshot_job_id')
+    .select('j.provider_cursor')
+    .where('p.id', '=', profileId)
+    .executeTakeFirst();
+  return row?.provider_cursor ?? undefined;
+}
+
+/**
+ * Change-feed sync, last step: every snapshot entry the feed did not touch (by path or file id) joins
+ * the job's queue as it was, so the job holds the whole listing (settled rows, no provider calls) and
+ * moves, deletions, duplicates and the next snapshot work exactly as after a full listing.
+ */
+export async function carryOverSnapshot(trx: Conn, profileId: string, jobId: string): Promise<void> {
+  await sql`
+    insert into scan_items (job_id, file_id, path, size, modified_at, status, outcome, reason, track_id, listed_at)
+    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at,
+           case when ls.status = 'filtered' then 'filtered' else 'unchanged' end,
+           case when ls.status = 'filtered' then null else 'unchanged' end,
+           ls.reason,
+           (select t.id from tracks t where t.profile_id = ${profileId} and t.path = ls.path and t.deleted_at is null),
+           ls.listed_at
+    from listing_snapshots ls
+    where ls.profile_id = ${profileId}
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and (s.file_id = ls.file_id or s.path = ls.path))
+    on conflict (job_id, path) do nothing`.execute(trx);
 }

@@ -32,6 +32,29 @@ export interface ProviderContext {
   signal?: AbortSignal;
 }
 
+/** One entry of a change feed: a file created or changed (with its metadata as now), or removed. */
+export type ProviderChange = { kind: 'upsert'; file: ProviderFile } | { kind: 'remove'; fileId: string };
+
+export interface ChangePage {
+  changes: ProviderChange[];
+  /** Another page of this feed read follows. */
+  nextPageToken?: string;
+  /** On the last page only: the cursor for the next sync (Drive's newStartPageToken, Graph's deltaLink). */
+  newCursor?: string;
+}
+
+/**
+ * A provider's own change feed, the shape of Google Drive `changes.list`, Microsoft Graph `delta` and
+ * Dropbox `list_folder/continue`: changes keyed by file id since a cursor, in pages. An entry may
+ * appear twice in one read; the last one wins. A cursor the provider no longer honours (Graph 410,
+ * Dropbox `reset`) is ProviderError('cursorExpired'): a full sync is needed.
+ */
+export interface ChangeFeed {
+  /** A cursor for "now"; a full sync takes it before listing so nothing changed meanwhile is lost. */
+  getStartCursor(): Promise<string>;
+  getChanges(cursor: string, pageToken: string | undefined, pageSize: number): Promise<ChangePage>;
+}
+
 export interface StorageProvider {
   readonly kind: string;
   /** True when reads cross a network, so the wifiOnly policy applies. */
@@ -42,6 +65,9 @@ export interface StorageProvider {
   list(pageToken: string | undefined, pageSize: number): Promise<ListPage>;
   /** Opens a file for ranged reads; throws ProviderError(notFound) when it is gone. */
   open(file: Pick<ProviderFile, 'fileId' | 'path'>): Promise<RandomAccessReader>;
+  /** Providers with a change feed; without one, an incremental sync diffs a full listing against
+   * the profile's snapshot (the local folder's feed is exactly that diff). */
+  readonly changeFeed?: ChangeFeed;
 }
 
 export interface ProviderProfile {
@@ -52,7 +78,7 @@ export interface ProviderProfile {
 
 export type ProviderFactory = (profile: ProviderProfile) => StorageProvider;
 
-export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'unavailable' | 'rateLimited' | 'invalid';
+export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'unavailable' | 'rateLimited' | 'invalid' | 'cursorExpired';
 
 /** The provider's verdict on a failure; activities turn it into retryable or non-retryable. */
 export class ProviderError extends Error {

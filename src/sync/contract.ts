@@ -53,7 +53,7 @@ export interface SyncProgress {
 
 export interface StartJobInput { jobId: string; profileId: string; mode: SyncMode; workflowId: string }
 export interface ValidateInput { jobId: string; wifiOnly: boolean }
-export interface DiscoverInput { jobId: string; pageSize: number }
+export interface DiscoverInput { jobId: string; pageSize: number; mode?: SyncMode }
 export interface DiscoverResult { discovered: number }
 export interface FilterInput { jobId: string; maxFileSize: number; mode?: SyncMode }
 /** `unchanged` and `renamed` are settled by the incremental diff without reading a byte. */

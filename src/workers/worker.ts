@@ -5,6 +5,10 @@ import type { Db } from '../db/connect.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { SYNC_TASK_QUEUE } from '../sync/contract.ts';
 
+/** Heartbeats reach the server at least this often, so a cancellation (our signal, the Web UI, the
+ * graceful deadline) reaches a running batch within seconds, not the SDK's default 30-60 s. */
+export const ACTIVITY_HEARTBEAT_TUNING = { maxHeartbeatThrottleInterval: '2s', defaultHeartbeatThrottleInterval: '2s' } as const;
+
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Bundles the workflow code once (tests share one bundle across workers). */
@@ -30,6 +34,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     activities: createActivities({ db: options.db, providers: options.providers }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    ...ACTIVITY_HEARTBEAT_TUNING,
   });
 }
 

@@ -102,7 +102,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       await enter('validate');
       await short.validateSession({ jobId: input.jobId, wifiOnly: input.config.wifiOnly });
       await enter('discover');
-      counters.itemsDiscovered = (await long.discover({ jobId: input.jobId, pageSize: input.config.listPageSize })).discovered;
+      counters.itemsDiscovered = (await long.discover({ jobId: input.jobId, pageSize: input.config.listPageSize, mode: input.mode })).discovered;
       await enter('filter');
       const filtered = await long.filter({ jobId: input.jobId, maxFileSize: input.config.maxFileSize, mode: input.mode });
       counters.itemsQueued = filtered.queued;

@@ -1,6 +1,6 @@
 import { LocalProvider } from '../../src/providers/local/index.ts';
 import { defaultProviders, type ProviderRegistry } from '../../src/providers/registry.ts';
-import type { ListPage, ProviderFile, RandomAccessReader } from '../../src/providers/types.ts';
+import type { ChangeFeed, ListPage, ProviderChange, ProviderFile, RandomAccessReader, StorageProvider } from '../../src/providers/types.ts';
 import { ProviderError } from '../../src/providers/types.ts';
 
 /**
@@ -8,6 +8,9 @@ import { ProviderError } from '../../src/providers/types.ts';
  * real registry beside `local` (the same registry the worker uses; nothing is mocked).
  */
 export interface Faults {
+  /** Calls of the journaled provider's list() and getChanges(). */
+  journaledListCalls: number;
+  feedCalls: number;
   /** list() fails with a retryable error this many times first. */
   listFailures: number;
   /** open() waits this long (ms) before reading; abortable through `release()`. */
@@ -18,7 +21,11 @@ export interface Faults {
 }
 
 export function faultyRegistry(faults: Faults): ProviderRegistry {
-  return defaultProviders().register('faulty', (profile) => {
+  // The journaled provider's server-side state: what each cursor it handed out saw.
+  const journal = new Map<string, Map<string, ProviderFile>>();
+  return defaultProviders()
+    .register('journaled', (profile) => journaledProvider(new LocalProvider(profile.root), faults, journal))
+    .register('faulty', (profile) => {
     const local = new LocalProvider(profile.root);
     return {
       kind: 'faulty',
@@ -42,5 +49,67 @@ export function faultyRegistry(faults: Faults): ProviderRegistry {
 }
 
 export function newFaults(partial: Partial<Faults> = {}): Faults {
-  return { listFailures: 0, openDelayMs: 0, opened: 0, listCalls: 0, ...partial };
+  return { listFailures: 0, openDelayMs: 0, opened: 0, listCalls: 0, journaledListCalls: 0, feedCalls: 0, ...partial };
+}
+
+async function walk(local: LocalProvider): Promise<Map<string, ProviderFile>> {
+  const files = new Map<string, ProviderFile>();
+  let token: string | undefined;
+  do {
+    const page = await local.list(token, 1000);
+    for (const f of page.files) files.set(f.fileId, f);
+    token = page.nextPageToken;
+  } while (token);
+  return files;
+}
+
+/**
+ * A fake of a cloud API with a change feed (Google Drive `changes.list` semantics) over a real folder:
+ * the "server" remembers what each cursor saw and answers changes keyed by file id, in pages, with
+ * the next cursor on the last page only. Upserts come twice (the last wins), as real feeds may.
+ */
+function journaledProvider(local: LocalProvider, faults: Faults, journal: Map<string, Map<string, ProviderFile>>): StorageProvider {
+  const remember = (state: Map<string, ProviderFile>) => {
+    const cursor = `c${journal.size + 1}`;
+    journal.set(cursor, state);
+    return cursor;
+  };
+  const feed: ChangeFeed = {
+    async getStartCursor() {
+      return remember(await walk(local));
+    },
+    async getChanges(cursor, pageToken, pageSize) {
+      faults.feedCalls += 1;
+      const before = journal.get(cursor);
+      if (!before) throw new ProviderError('cursorExpired', `unknown cursor ${cursor}`);
+      const now = await walk(local);
+      const changes: ProviderChange[] = [];
+      for (const [id, f] of now) {
+        const old = before.get(id);
+        if (!old || old.path !== f.path || old.size !== f.size || old.modifiedAt?.getTime() !== f.modifiedAt?.getTime()) {
+          changes.push({ kind: 'upsert', file: { ...f, size: f.size + 1 } }, { kind: 'upsert', file: f });
+        }
+      }
+      for (const id of before.keys()) if (!now.has(id)) changes.push({ kind: 'remove', fileId: id });
+      const start = pageToken ? Number(pageToken) : 0;
+      const end = start + pageSize;
+      return end < changes.length
+        ? { changes: changes.slice(start, end), nextPageToken: String(end) }
+        : { changes: changes.slice(start), newCursor: remember(now) };
+    },
+  };
+  return {
+    kind: 'journaled',
+    usesNetwork: false,
+    validate: () => local.validate(),
+    list: (token, size) => {
+      faults.journaledListCalls += 1;
+      return local.list(token, size);
+    },
+    open: (file) => {
+      faults.opened += 1;
+      return local.open(file);
+    },
+    changeFeed: feed,
+  };
 }

@@ -14,7 +14,7 @@ import { InvalidInputError, SyncCancelledError, SyncProviderError } from '../../
 import { SyncClient, type StartedSync } from '../../src/client/sync-client.ts';
 import type { SyncConfig } from '../../src/sync/config.ts';
 import type { SyncResult } from '../../src/sync/contract.ts';
-import { bundleWorkflows } from '../../src/workers/worker.ts';
+import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
 import { encodeTrack, generateLibrary, writeTrackFile, type FixtureTags } from '../helpers/fixtures.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
@@ -39,6 +39,7 @@ before(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
+    ...ACTIVITY_HEARTBEAT_TUNING,
     activities: createActivities({ db: testDb.db, providers }),
   });
   workerRun = worker.run();
@@ -63,8 +64,8 @@ async function age(dir: string): Promise<void> {
   }
 }
 
-async function profileFor(root: string, label: string): Promise<string> {
-  return (await sync.registerProfile({ name: `${label}-${++profileNo}`, provider: 'faulty', root })).id;
+async function profileFor(root: string, label: string, provider: 'faulty' | 'journaled' = 'faulty'): Promise<string> {
+  return (await sync.registerProfile({ name: `${label}-${++profileNo}`, provider, root })).id;
 }
 
 async function run(start: Promise<StartedSync>): Promise<{ result: SyncResult; jobId: string }> {
@@ -184,8 +185,8 @@ describe('incremental sync', () => {
     faults.listFailures = 0;
     assert.equal(await sync.currentCursor(profileId), cursor, 'failed: cursor unchanged');
 
-    // Cancel right after a batch lands, so the next batch (0.6 s) is surely in flight: the Java test
-    // server mishandles a cancel that races an activity's completion (ACTIVITY_UNKNOWN, then a stuck run).
+    // Cancel 0.2 s after a batch lands, so the next batch (0.6 s) is surely running: the Java test server
+    // mishandles a cancel that races an activity's scheduling (ACTIVITY_UNKNOWN, then a stuck run).
     faults.openDelayMs = 300;
     const started = await sync.startIncrementalSync(profileId, undefined, { batchSize: 2, maxConcurrentDownloads: 1, parallelBatches: 1 });
     let settled = -1;
@@ -195,6 +196,7 @@ describe('incremental sync', () => {
       if (settled >= 0 && job.itemsProcessed >= settled + 2) break;
       await new Promise((r) => setTimeout(r, 10));
     }
+    await new Promise((r) => setTimeout(r, 200)); // well inside the next batch
     await sync.cancelSync(started.jobId);
     await assert.rejects(sync.waitForResult(started.jobId), SyncCancelledError);
     faults.openDelayMs = 0;
@@ -210,7 +212,35 @@ describe('incremental sync', () => {
     assertSameLibrary(state, { ...(await libraryState(reference)), tombstones: [lib[0]!.path] }, 'after interruptions');
   });
 
-  test('property: after any sequence of changes, incremental equals full', { timeout: 600_000 }, async () => {
+  test('a provider change feed is read instead of a listing; an expired cursor needs a full sync', { timeout: 120_000 }, async () => {
+    const root = path.join(tmp, 'feed');
+    const lib = await generateLibrary(root, 60, 41);
+    await age(root);
+    const profileId = await profileFor(root, 'feed', 'journaled');
+    await full(profileId);
+    await rename(lib[0]!.absPath, path.join(root, 'moved.mp3'));
+    await rm(lib[1]!.absPath);
+    await writeTrackFile(root, lib[2]!.path, { ...lib[2]!.tags, title: 'changed' }, { format: lib[2]!.format, seed: 4242 });
+    faults.journaledListCalls = 0;
+    faults.feedCalls = 0;
+    faults.opened = 0;
+    const { result } = await incremental(profileId, { listPageSize: 2 });
+    assert.equal(faults.journaledListCalls, 0, 'no listing');
+    assert.ok(faults.feedCalls >= 2, 'the feed was read in pages');
+    assert.deepEqual(
+      [result.counters.itemsRenamed, result.counters.itemsDeleted, result.counters.itemsUpdated, result.counters.itemsAdded, faults.opened],
+      [1, 1, 1, 0, 1],
+    );
+    const reference = await profileFor(root, 'feed-ref');
+    await full(reference);
+    assertSameLibrary(await libraryState(profileId), { ...(await libraryState(reference)), tombstones: [lib[1]!.path] }, 'feed sync');
+    // The feed forgot our cursor (Graph 410, Dropbox reset): the sync fails and says why.
+    await testDb.db.updateTable('sync_jobs').set({ provider_cursor: 'c-gone' }).where('profile_id', '=', profileId).execute();
+    await assert.rejects(incremental(profileId, { retryAttempts: 1 }), (err: unknown) => err instanceof SyncProviderError && err.kind === 'cursorExpired');
+  });
+
+  for (const provider of ['faulty', 'journaled'] as const) {
+  test(`property (${provider === 'faulty' ? 'listing diff' : 'change feed'}): after any sequence of changes, incremental equals full`, { timeout: 600_000 }, async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('add' as const), name: fc.nat(30), seed: fc.nat(1000), flac: fc.boolean() }),
       fc.record({ kind: fc.constant('retag' as const), i: fc.nat(), title: fc.string({ minLength: 1, maxLength: 12 }) }),
@@ -231,7 +261,7 @@ describe('incremental sync', () => {
           await writeTrackFile(root, path.posix.join(folder, `t${k}.${k % 2 ? 'flac' : 'mp3'}`), tagsFor(k, 'seed'), { seed: k + 1 });
         }
         await age(root);
-        const inc = await profileFor(root, 'prop-inc');
+        const inc = await profileFor(root, 'prop-inc', provider);
         const ref = await profileFor(root, 'prop-ref');
         await full(inc);
         await full(ref);
@@ -260,6 +290,7 @@ describe('incremental sync', () => {
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 6), endOnFailure: true },
     );
   });
+  }
 });
 
 /** Moves the mtime of files written in the last minute to `when` (distinct per step). */

@@ -14,7 +14,7 @@ import { createActivities } from '../../src/activities/index.ts';
 import { SyncClient } from '../../src/client/sync-client.ts';
 import { SyncCancelledError, SyncInProgressError, SyncProviderError, SyncTimeoutError } from '../../src/client/errors.ts';
 import type { ProviderRegistry } from '../../src/providers/registry.ts';
-import { bundleWorkflows } from '../../src/workers/worker.ts';
+import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
@@ -67,6 +67,7 @@ async function harness(name: string, files: number, faults: Faults): Promise<Har
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
+    ...ACTIVITY_HEARTBEAT_TUNING,
     activities: createActivities({ db: testDb.db, providers }),
   });
   const sync = new SyncClient({ temporal: env.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
@@ -173,16 +174,20 @@ describe('syncWorkflow (time-skipping)', () => {
   for (const how of ['signal', 'cancellation request'] as const) {
     test(`cancels mid-process by ${how}, keeping every written row whole`, { timeout: 120_000 }, async () => {
       const h = await harness(`cancel-${how.replace(' ', '-')}`, 30, newFaults({ openDelayMs: 150 }));
-      const started = await h.sync.startFullSync(h.profileId, { batchSize: 3, maxConcurrentDownloads: 1 });
+      const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 1 });
       await h.worker.runUntil(async () => {
-        await waitFor(async () => (await h.sync.getStatus(started.jobId)).itemsProcessed >= 3, 'a first batch');
+        await waitFor(async () => (await h.sync.getStatus(started.jobId)).itemsProcessed >= 4, 'a first batch');
+        // Cancel while the next batch (4 × 150 ms) is surely running: a cancel that races the scheduling
+        // of an activity trips the Java test server (ACTIVITY_UNKNOWN, then a stuck run); the real
+        // server orders the two itself.
+        await new Promise((r) => setTimeout(r, 200));
         if (how === 'signal') assert.equal(await h.sync.cancelSync(started.jobId), true);
         else await env.client.workflow.getHandle(started.workflowId).cancel();
         await assert.rejects(h.sync.waitForResult(started.jobId), SyncCancelledError);
       });
       const job = await h.sync.getStatus(started.jobId);
       assert.equal(job.status, 'cancelled');
-      assert.ok(job.itemsProcessed >= 3 && job.itemsProcessed < 30, `processed ${job.itemsProcessed}`);
+      assert.ok(job.itemsProcessed >= 4 && job.itemsProcessed < 30, `processed ${job.itemsProcessed}`);
       const done = await testDb.db.selectFrom('scan_items').select('track_id').where('job_id', '=', started.jobId).where('status', '=', 'done').execute();
       const tracks = await testDb.db.selectFrom('tracks').selectAll().where('profile_id', '=', h.profileId).execute();
       assert.equal(tracks.length, done.length, 'one track per processed item, none half-written');
@@ -196,7 +201,9 @@ describe('syncWorkflow (time-skipping)', () => {
 
   test('ends as timed out at the graceful deadline before the run timeout', { timeout: 180_000 }, async () => {
     const h = await harness('timeout', 40, newFaults({ openDelayMs: 1500 }));
-    const started = await h.sync.startFullSync(h.profileId, { syncTimeoutSecs: 20, batchSize: 2, maxConcurrentDownloads: 1 });
+    // One batch of 40 × 1.5 s: the deadline (15 s in) always lands inside it, never between two
+    // activities (a cancel racing an activity's scheduling trips the Java test server).
+    const started = await h.sync.startFullSync(h.profileId, { syncTimeoutSecs: 20, batchSize: 40, maxConcurrentDownloads: 1, parallelBatches: 1 });
     await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), SyncTimeoutError);
     const job = await h.sync.getStatus(started.jobId);
     assert.equal(job.status, 'timed_out');
