@@ -11,6 +11,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('file_id', 'text', (c) => c.notNull())
     .addColumn('size', 'bigint', (c) => c.notNull())
     .addColumn('modified_at', 'timestamptz')
+    .addColumn('provider_hash', 'text')
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('reason', 'text')
     .addColumn('job_id', 'text', (c) => c.notNull())

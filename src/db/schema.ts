@@ -24,6 +24,7 @@ export interface ListingSnapshotsTable {
   file_id: string;
   size: BigCount;
   modified_at: Timestamp | null;
+  provider_hash: string | null;
   status: ScanItemStatus;
   reason: string | null;
   job_id: string;

@@ -13,9 +13,15 @@ export function snapshotCursor(jobId: string): string {
   return `snapshot:${jobId}`;
 }
 
+/** Snapshot entry `ls` and item `s` are the same content: the same size and modification time
+ * (not within the racy window of the listing that saw it), or the same provider content hash. */
+const SAME_CONTENT = sql`(
+  (ls.size = s.size and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW})
+  or (ls.provider_hash is not null and ls.provider_hash = s.provider_hash and ls.size = s.size))`;
+
 /**
- * Incremental sync, step 1: a pending item whose file is exactly as the snapshot has it (same file id,
- * size and modification time) is settled as unchanged without reading it; a file that failed before
+ * Incremental sync, step 1: a pending item whose file is as the snapshot has it (same file id and
+ * same content by SAME_CONTENT) is settled as unchanged without reading it; a file that failed before
  * keeps its reason. Returns how many were settled.
  */
 export async function settleUnchanged(trx: Conn, profileId: string, jobId: string): Promise<number> {
@@ -25,25 +31,26 @@ export async function settleUnchanged(trx: Conn, profileId: string, jobId: strin
         track_id = (select t.id from tracks t where t.profile_id = ${profileId} and t.path = s.path and t.deleted_at is null)
     from listing_snapshots as ls
     where s.job_id = ${jobId} and s.status = 'pending'
-      and ls.profile_id = ${profileId} and ls.path = s.path and ls.file_id = s.file_id
-      and ls.size = s.size and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW}`.execute(trx);
+      and ls.profile_id = ${profileId} and ls.path = s.path and ls.file_id = s.file_id and ${SAME_CONTENT}`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }
 
 /**
- * Incremental sync, step 2: a pending item whose file id, size and modification time match a snapshot
- * entry whose path left the listing is that file moved or renamed: its live track takes the new path
- * (same id) without a byte being read. A folder moved with 500 files is 500 renames here.
+ * Incremental sync, step 2: a pending item that matches a snapshot entry whose path left the listing,
+ * by file id and content (SAME_CONTENT) or by provider content hash alone (a move across drives or
+ * accounts), is that file moved or renamed: its live track takes the new path (same id) without a
+ * byte being read. A folder moved with 500 files is 500 renames here.
  */
 export async function settleMoves(trx: Conn, profileId: string, jobId: string): Promise<number> {
   const pairs = await sql<{ item_id: string; new_path: string; old_path: string }>`
     select s.id as item_id, s.path as new_path, ls.path as old_path
     from scan_items s
     join listing_snapshots ls
-      on ls.profile_id = ${profileId} and ls.file_id = s.file_id and ls.size = s.size
-     and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW} and ls.path <> s.path
+      on ls.profile_id = ${profileId} and ls.path <> s.path
+     and ((ls.file_id = s.file_id and ${SAME_CONTENT})
+          or (ls.provider_hash is not null and ls.provider_hash = s.provider_hash and ls.size = s.size))
     where s.job_id = ${jobId} and s.status = 'pending'
-      and not exists (select 1 from scan_items s2 where s2.job_id = ${jobId} and s2.path = ls.path)
+      and not exists (select 1 from scan_items s2 where s2.job_id = ${jobId} and s2.path = ls.path and s2.status <> 'removed')
     order by s.id`.execute(trx);
   // One old path per new path and the other way round (hard links can share a file id).
   const usedOld = new Set<string>();
@@ -83,12 +90,12 @@ export async function commitSnapshot(trx: Conn, profileId: string, jobId: string
     where ls.profile_id = ${profileId}
       and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = ls.path and s.status <> 'removed')`.execute(trx);
   await sql`
-    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, status, reason, job_id, listed_at)
-    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.status, s.reason, ${jobId}, s.listed_at
+    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, provider_hash, status, reason, job_id, listed_at)
+    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.provider_hash, s.status, s.reason, ${jobId}, s.listed_at
     from scan_items s
     where s.job_id = ${jobId} and s.status in ('filtered', 'done', 'failed')
     on conflict (profile_id, path) do update set
-      file_id = excluded.file_id, size = excluded.size, modified_at = excluded.modified_at,
+      file_id = excluded.file_id, size = excluded.size, modified_at = excluded.modified_at, provider_hash = excluded.provider_hash,
       status = excluded.status, reason = excluded.reason, job_id = excluded.job_id, listed_at = excluded.listed_at`.execute(trx);
   await trx.updateTable('profiles').set({ snapshot_job_id: jobId }).where('id', '=', profileId).execute();
   const cursor = snapshotCursor(jobId);
@@ -114,8 +121,8 @@ export async function currentProviderCursor(db: Conn, profileId: string): Promis
  */
 export async function carryOverSnapshot(trx: Conn, profileId: string, jobId: string): Promise<void> {
   await sql`
-    insert into scan_items (job_id, file_id, path, size, modified_at, status, outcome, reason, track_id, listed_at)
-    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at,
+    insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, status, outcome, reason, track_id, listed_at)
+    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash,
            case when ls.status = 'filtered' then 'filtered' else 'unchanged' end,
            case when ls.status = 'filtered' then null else 'unchanged' end,
            ls.reason,

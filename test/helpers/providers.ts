@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { LocalProvider } from '../../src/providers/local/index.ts';
 import { defaultProviders, type ProviderRegistry } from '../../src/providers/registry.ts';
 import type { ChangeFeed, ListPage, ProviderChange, ProviderFile, RandomAccessReader, StorageProvider } from '../../src/providers/types.ts';
@@ -52,12 +55,22 @@ export function newFaults(partial: Partial<Faults> = {}): Faults {
   return { listFailures: 0, openDelayMs: 0, opened: 0, listCalls: 0, journaledListCalls: 0, feedCalls: 0, ...partial };
 }
 
+/** Like Drive's md5Checksum: the fake server hashes content, as the real one does on upload. */
+async function withHash(local: LocalProvider, files: ProviderFile[]): Promise<ProviderFile[]> {
+  return Promise.all(
+    files.map(async (f) => {
+      const bytes = await readFile(path.join(local.root, ...f.path.split('/'))).catch(() => undefined);
+      return { ...f, providerHash: bytes ? `md5:${createHash('md5').update(bytes).digest('hex')}` : null };
+    }),
+  );
+}
+
 async function walk(local: LocalProvider): Promise<Map<string, ProviderFile>> {
   const files = new Map<string, ProviderFile>();
   let token: string | undefined;
   do {
     const page = await local.list(token, 1000);
-    for (const f of page.files) files.set(f.fileId, f);
+    for (const f of await withHash(local, page.files)) files.set(f.fileId, f);
     token = page.nextPageToken;
   } while (token);
   return files;
@@ -102,9 +115,10 @@ function journaledProvider(local: LocalProvider, faults: Faults, journal: Map<st
     kind: 'journaled',
     usesNetwork: false,
     validate: () => local.validate(),
-    list: (token, size) => {
+    list: async (token, size) => {
       faults.journaledListCalls += 1;
-      return local.list(token, size);
+      const page = await local.list(token, size);
+      return { ...page, files: await withHash(local, page.files) };
     },
     open: (file) => {
       faults.opened += 1;

@@ -221,6 +221,10 @@ describe('incremental sync', () => {
     await rename(lib[0]!.absPath, path.join(root, 'moved.mp3'));
     await rm(lib[1]!.absPath);
     await writeTrackFile(root, lib[2]!.path, { ...lib[2]!.tags, title: 'changed' }, { format: lib[2]!.format, seed: 4242 });
+    // Moved "across drives": a new file id, the same provider content hash. Still a rename, unread.
+    await mkdir(path.join(root, 'other'), { recursive: true });
+    await cp(lib[3]!.absPath, path.join(root, 'other', 'x.mp3'), { preserveTimestamps: true });
+    await rm(lib[3]!.absPath);
     faults.journaledListCalls = 0;
     faults.feedCalls = 0;
     faults.opened = 0;
@@ -229,7 +233,7 @@ describe('incremental sync', () => {
     assert.ok(faults.feedCalls >= 2, 'the feed was read in pages');
     assert.deepEqual(
       [result.counters.itemsRenamed, result.counters.itemsDeleted, result.counters.itemsUpdated, result.counters.itemsAdded, faults.opened],
-      [1, 1, 1, 0, 1],
+      [2, 1, 1, 0, 1],
     );
     const reference = await profileFor(root, 'feed-ref');
     await full(reference);
