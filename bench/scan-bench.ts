@@ -119,7 +119,7 @@ try {
     const s = await stack!.sync.startIncrementalSync(profile.id);
     const r = await stack!.sync.waitForResult(s.jobId);
     const c = r.counters;
-    return { ms: performance.now() - t, read: c.itemsProcessed - c.itemsUnchanged - c.itemsRenamed, counters: c };
+    return { ms: performance.now() - t, jobId: s.jobId, read: c.itemsProcessed - c.itemsUnchanged - c.itemsRenamed, counters: c };
   };
   process.stderr.write('incremental sync, nothing changed … ');
   const noop = await incremental();
@@ -136,12 +136,17 @@ try {
   }
 
   // ---- where the sync's time went: from the job's phase events (Postgres timestamps)
+  const phasesOf = async (jobId: string): Promise<Record<string, number>> => {
+    const marks = (await listEvents(stack!.db, jobId))
+      .filter((e) => e.type === 'started' || e.key.startsWith('phase:') || e.type === 'completed')
+      .map((e) => ({ name: e.type === 'started' ? 'start' : e.type === 'completed' ? 'end' : e.key.slice('phase:'.length), at: e.created_at.getTime() }));
+    const ms: Record<string, number> = {};
+    for (let i = 0; i + 1 < marks.length; i++) ms[marks[i]!.name] = marks[i + 1]!.at - marks[i]!.at;
+    return ms;
+  };
   const events = await listEvents(stack.db, started.jobId);
-  const marks = events
-    .filter((e) => e.type === 'started' || e.key.startsWith('phase:') || e.type === 'completed')
-    .map((e) => ({ name: e.type === 'started' ? 'start' : e.type === 'completed' ? 'end' : e.key.slice('phase:'.length), at: e.created_at.getTime() }));
-  const phaseMs: Record<string, number> = {};
-  for (let i = 0; i + 1 < marks.length; i++) phaseMs[marks[i]!.name] = marks[i + 1]!.at - marks[i]!.at;
+  const phaseMs = await phasesOf(started.jobId);
+  const editedPhaseMs = await phasesOf(edited.jobId);
   const startedEvent = events.find((e) => e.type === 'started');
   const queueMs = startedEvent ? startedEvent.created_at.getTime() - (Date.now() - (performance.now() - t0)) : undefined;
 
@@ -165,6 +170,7 @@ try {
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`.trimEnd());
   console.log('* best of 3 passes');
   console.log(`sync phases (job events): ${Object.entries(phaseMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  console.log(`incremental (${CHANGES} edited) phases: ${Object.entries(editedPhaseMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
   console.log();
   console.log(
     JSON.stringify({
@@ -181,6 +187,7 @@ try {
       syncMs: Math.round(syncMs),
       syncTracksPerSec: Math.round(rate(tracks, syncMs)),
       phaseMs,
+      incrementalEditedPhaseMs: editedPhaseMs,
       startToFirstEventMs: queueMs === undefined ? undefined : Math.round(queueMs),
       incrementalNoopMs: Math.round(noop.ms),
       incrementalNoopFilesRead: noop.read,
