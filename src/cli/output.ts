@@ -131,12 +131,16 @@ export function jobSummary(input: SummaryInput): string[] {
   const took = isTerminal(job.status)
     ? ` in ${formatDuration(jobElapsedMs(job))}${input.totalMs !== undefined ? ` (${formatDuration(input.totalMs)} with start-up)` : ''}`
     : ` (${job.phase}, for ${formatDuration(jobElapsedMs(job))} so far)`;
+  // An incremental sync does not read unchanged files again, so files that failed before are in the
+  // failed list without being counted as this job's failures.
+  const stillFailing = Math.max(0, (input.failed?.length ?? 0) - job.itemsFailed);
   const lines = [
     `${input.title}: ${job.status.replace('_', ' ')}${took}`,
     `  job         ${job.id} (${job.mode} sync)`,
     `  files       ${job.itemsDiscovered} discovered, ${job.itemsQueued} audio, ${job.itemsFiltered} filtered out`,
     `  library     ${job.itemsAdded} added, ${job.itemsUpdated} updated, ${job.itemsRenamed} renamed, ` +
-      `${job.itemsUnchanged} unchanged, ${job.itemsFailed} failed, ${job.itemsDeleted} deleted`,
+      `${job.itemsUnchanged} unchanged, ${job.itemsFailed} failed${stillFailing ? ` (+${stillFailing} unchanged, still unreadable)` : ''}, ` +
+      `${job.itemsDeleted} deleted`,
     `  duplicates  ${job.duplicateGroups} group${job.duplicateGroups === 1 ? '' : 's'}`,
     `  read        ${formatBytes(job.bytesRead)}`,
   ];
