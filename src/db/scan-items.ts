@@ -58,16 +58,6 @@ export async function itemsByStatus(
   return q.orderBy('id').limit(limit).execute();
 }
 
-export async function setItemsStatus(
-  db: Conn,
-  ids: string[],
-  status: ScanItem['status'],
-  reason: string | null = null,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await db.updateTable('scan_items').set({ status, reason }).where('id', 'in', ids).execute();
-}
-
 export async function failedItems(db: Conn, jobId: string): Promise<{ path: string; reason: string }[]> {
   const rows = await db
     .selectFrom('scan_items')
