@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Counters, JobStatus, SyncMode, SyncPhase } from '../sync/contract.ts';
-import type { Db } from './connect.ts';
 import type { Database, SyncJobRow } from './schema.ts';
 import type { Kysely, Transaction } from 'kysely';
 
@@ -60,12 +59,6 @@ export async function getJob(db: Conn, jobId: string): Promise<SyncJobRow | unde
   return db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
 }
 
-export async function requireJob(db: Conn, jobId: string): Promise<SyncJobRow> {
-  const job = await getJob(db, jobId);
-  if (!job) throw new Error(`sync job ${jobId} does not exist`);
-  return job;
-}
-
 /** Adds to a job's counters (used inside the transaction that made the change). */
 export async function addCounters(db: Conn, jobId: string, delta: Partial<Counters>): Promise<SyncJobRow> {
   const inc = (col: keyof SyncJobRow, n: number | undefined) => sql`${sql.ref(col)} + ${n ?? 0}`;
@@ -98,5 +91,3 @@ export async function listJobs(
   if (filter.profileId) q = q.where('profile_id', '=', filter.profileId);
   return q.execute();
 }
-
-export type { Db };
