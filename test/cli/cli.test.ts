@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -86,6 +86,11 @@ describe('music-sync command line', () => {
     await copyFile(path.join(CORPUS, 'not-an-audio-file.txt'), path.join(library, 'not-an-audio-file.txt'));
     await copyFile(path.join(CORPUS, 'flac.flac'), path.join(library, 'copy-a.flac'));
     await copyFile(path.join(CORPUS, 'flac.flac'), path.join(library, 'sub', 'copy-b.flac'));
+    // An existing library: files older than the racy-timestamp window, so a rescan trusts their mtimes.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const f of ['04 Long Drive.flac', 'id3v2.3.mp3', 'not-an-audio-file.txt', 'copy-a.flac', 'sub/copy-b.flac']) {
+      await utimes(path.join(library, f), hourAgo, hourAgo);
+    }
 
     const first = await runCli(['scan', library, '--json', '--data-dir', dataDir]);
     assert.equal(first.code, 0, first.stderr);
@@ -112,10 +117,28 @@ describe('music-sync command line', () => {
     const two = JSON.parse(second.stdout) as ScanJson;
     assert.equal(two.job.status, 'completed');
     assert.notEqual(two.job.id, one.job.id);
-    assert.equal(two.job.itemsAdded, 0);
+    assert.equal(two.job.mode, 'incremental', 'the second scan is incremental');
+    assert.deepEqual([two.job.itemsAdded, two.job.itemsUpdated, two.job.itemsDeleted, two.job.bytesRead], [0, 0, 0, 0], 'and reads no file');
     assert.equal(two.job.itemsUnchanged, 4);
     const ids = (s: ScanJson) => Object.fromEntries(s.tracks.map((t) => [t.path, t.id]));
     assert.deepEqual(ids(two), ids(one));
+
+    // Edits: one file replaced by other audio, one renamed, one deleted: reported exactly.
+    await copyFile(path.join(CORPUS, 'id3v2.4.mp3'), path.join(library, 'id3v2.3.mp3'));
+    await rename(path.join(library, '04 Long Drive.flac'), path.join(library, 'sub', 'Long Drive.flac'));
+    await rm(path.join(library, 'copy-a.flac'));
+    const third = JSON.parse((await runCli(['scan', library, '--json', '--data-dir', dataDir])).stdout) as ScanJson;
+    assert.equal(third.job.mode, 'incremental');
+    assert.deepEqual(
+      [third.job.itemsAdded, third.job.itemsUpdated, third.job.itemsRenamed, third.job.itemsDeleted, third.job.itemsUnchanged],
+      [0, 1, 1, 1, 1],
+    );
+    assert.equal(ids(third)['sub/Long Drive.flac'], ids(one)['04 Long Drive.flac'], 'the renamed track keeps its id');
+    assert.deepEqual(third.duplicates, []);
+
+    const fourth = JSON.parse((await runCli(['scan', library, '--full', '--json', '--data-dir', dataDir])).stdout) as ScanJson;
+    assert.equal(fourth.job.mode, 'full');
+    assert.deepEqual(ids(fourth), ids(third), '--full changes nothing in a library that is right');
   });
 
   test('scan without --json: a readable summary on stdout', { timeout: 300_000 }, async () => {
@@ -139,7 +162,10 @@ describe('music-sync command line', () => {
 });
 
 interface ScanJson {
-  job: { id: string; status: string; mode: string; itemsDiscovered: number; itemsFiltered: number; itemsAdded: number; itemsUnchanged: number };
+  job: {
+    id: string; status: string; mode: string; itemsDiscovered: number; itemsFiltered: number; itemsAdded: number;
+    itemsUpdated: number; itemsRenamed: number; itemsDeleted: number; itemsUnchanged: number; bytesRead: number;
+  };
   tracks: { id: string; path: string; contentHash: string; size: number; artists: string[] }[];
   failed: { path: string; reason: string }[];
   duplicates: string[][];
