@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { emitEvent } from '../db/events.ts';
 import { addCounters, countersOf, setPhase } from '../db/jobs.ts';
-import { countItems, itemsByStatus } from '../db/scan-items.ts';
+import { countItems, finishItems, itemsByStatus } from '../db/scan-items.ts';
 import type { ScanItem } from '../db/schema.ts';
-import { finishItems, persistBatch, type PersistOutcome } from '../db/persist-batch.ts';
+import { persistBatch, type PersistOutcome } from '../db/persist-batch.ts';
 import { ProviderError } from '../providers/types.ts';
 import type { ProcessBatchInput, ProcessBatchResult } from '../sync/contract.ts';
 import { mapLimit } from '../sync/map-limit.ts';

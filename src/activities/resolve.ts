@@ -9,7 +9,7 @@ import { invalidInput } from './failures.ts';
 export function resolveActivities({ db }: ActivityDeps) {
   return {
     /**
-     * After a full listing: tracks whose file is gone are soft-deleted (renames were already claimed
+     * After the queue is processed: tracks whose file is gone are soft-deleted (renames were already claimed
      * by processBatch, so what is left is really gone), unless the listing looks like a provider
      * fault (empty, or most of the library missing): then nothing is deleted and the job is marked
      * for review. Counts the duplicate groups of the live library.
@@ -21,23 +21,21 @@ export function resolveActivities({ db }: ActivityDeps) {
       return db.transaction().execute(async (trx) => {
         let deleted = 0;
         let needsReview: string | null = null;
-        // Both modes list the whole tree today (the local feed is a diff of a full listing), so a track
-        // whose file is not in this listing is gone. Providers with native feeds will pass removals.
-        {
-          const live = await countLiveTracks(trx, job.profile_id);
-          const gone = await countGone(trx, job.profile_id, input.jobId);
-          const audioListed =
-            (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered')) - (await countItems(trx, input.jobId, 'removed'));
-          const guarded = input.massDeleteRatio < 1;
-          const emptyListing = audioListed === 0 && gone > 0;
-          const mass = gone >= input.massDeleteMinTracks && gone > input.massDeleteRatio * live;
-          if (guarded && (emptyListing || mass)) {
-            needsReview =
-              `the listing no longer has ${gone} of ${live} tracks; nothing was deleted because this looks like ` +
-              `an unmounted or empty folder. If the files are really gone, sync again with massDeleteRatio 1.`;
-          } else if (gone > 0) {
-            deleted = await softDeleteGone(trx, job.profile_id, input.jobId);
-          }
+        // Every job's queue holds the whole listing (a change feed's untouched files are carried over
+        // from the snapshot), so a live track whose path is not among its audio items is gone.
+        const live = await countLiveTracks(trx, job.profile_id);
+        const gone = await countGone(trx, job.profile_id, input.jobId);
+        const audioListed =
+          (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered')) - (await countItems(trx, input.jobId, 'removed'));
+        const guarded = input.massDeleteRatio < 1;
+        const emptyListing = audioListed === 0 && gone > 0;
+        const mass = gone >= input.massDeleteMinTracks && gone > input.massDeleteRatio * live;
+        if (guarded && (emptyListing || mass)) {
+          needsReview =
+            `the listing no longer has ${gone} of ${live} tracks; nothing was deleted because this looks like ` +
+            `an unmounted or empty folder. If the files are really gone, sync again with massDeleteRatio 1.`;
+        } else if (gone > 0) {
+          deleted = await softDeleteGone(trx, job.profile_id, input.jobId);
         }
         const duplicateGroups = await countDuplicateGroups(trx, job.profile_id);
         const row = await trx

@@ -116,17 +116,13 @@ async function movedCandidates(trx: Conn, profileId: string, jobId: string, read
 /** Best candidate for one file, removed from the pool so no two files claim the same track:
  * the same file id first, then a live track over a tombstone, then the newest tombstone. */
 function claim(pool: Candidate[], r: ReadItem): Candidate | undefined {
+  const rank = (c: Candidate) => [c.file_id === r.item.file_id ? 1 : 0, c.deleted_at ? 0 : 1, c.deleted_at?.getTime() ?? 0];
+  const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
   let best = -1;
-  let bestRank: [number, number, number] = [0, 0, 0];
   for (let i = 0; i < pool.length; i++) {
     const c = pool[i]!;
-    const sameFile = c.file_id === r.item.file_id;
-    if (!sameFile && c.content_hash !== r.contentHash) continue;
-    const rank: [number, number, number] = [sameFile ? 1 : 0, c.deleted_at ? 0 : 1, c.deleted_at?.getTime() ?? 0];
-    if (best < 0 || rank[0] > bestRank[0] || (rank[0] === bestRank[0] && (rank[1] > bestRank[1] || (rank[1] === bestRank[1] && rank[2] > bestRank[2])))) {
-      best = i;
-      bestRank = rank;
-    }
+    if (c.file_id !== r.item.file_id && c.content_hash !== r.contentHash) continue;
+    if (best < 0 || compare(rank(c), rank(pool[best]!)) > 0) best = i;
   }
   return best < 0 ? undefined : pool.splice(best, 1)[0];
 }
@@ -139,18 +135,6 @@ async function updateTracks(trx: Conn, rows: (NewTrack & { id: string })[]): Pro
     update tracks as t set ${assignments}
     from jsonb_populate_recordset(null::tracks, ${JSON.stringify(rows)}::jsonb) as v
     where t.id = v.id`.execute(trx);
-}
-
-/** Marks a batch of items with their verdicts in one statement. */
-export async function finishItems(
-  trx: Conn,
-  rows: { id: string; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await sql`
-    update scan_items as s set status = v.status, outcome = v.outcome, reason = v.reason, track_id = v.track_id
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, status text, outcome text, reason text, track_id text)
-    where s.id = v.id`.execute(trx);
 }
 
 /** The tag columns of a track row, in schema names. */

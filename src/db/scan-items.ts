@@ -58,6 +58,18 @@ export async function itemsByStatus(
   return q.orderBy('id').limit(limit).execute();
 }
 
+/** Marks a batch of items with their verdicts in one statement. */
+export async function finishItems(
+  trx: Conn,
+  rows: { id: string; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    update scan_items as s set status = v.status, outcome = v.outcome, reason = v.reason, track_id = v.track_id
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, status text, outcome text, reason text, track_id text)
+    where s.id = v.id`.execute(trx);
+}
+
 export async function failedItems(db: Conn, jobId: string): Promise<{ path: string; reason: string }[]> {
   const rows = await db
     .selectFrom('scan_items')

@@ -79,7 +79,7 @@ export interface ProcessBatchResult {
   /** Items still pending after this batch (in its slot, when it has one). */
   remaining: number;
 }
-export interface ResolveInput { jobId: string; mode: SyncMode; massDeleteRatio: number; massDeleteMinTracks: number }
+export interface ResolveInput { jobId: string; massDeleteRatio: number; massDeleteMinTracks: number }
 export interface ResolveResult { deleted: number; duplicateGroups: number; needsReview: string | null }
 export interface CompleteJobInput {
   jobId: string;

@@ -122,7 +122,6 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     }
     const resolved = await long.resolveConflicts({
       jobId: input.jobId,
-      mode: input.mode,
       massDeleteRatio: input.config.massDeleteRatio,
       massDeleteMinTracks: input.config.massDeleteMinTracks,
     });

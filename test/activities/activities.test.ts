@@ -182,7 +182,7 @@ describe('activities', () => {
       await run(acts.discover, { jobId, pageSize: 100 });
       await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
       const batch = await run(acts.processBatch, { jobId, batchSize: 100, concurrency: 2, parseTimeoutMs: 10_000, progressEvery: 100 });
-      const resolve = { jobId, mode: 'full' as const, massDeleteRatio: 0.9, massDeleteMinTracks: 20 };
+      const resolve = { jobId, massDeleteRatio: 0.9, massDeleteMinTracks: 20 };
       const resolved = await run(acts.resolveConflicts, resolve);
       assert.deepEqual(await run(acts.resolveConflicts, resolve), resolved, 'resolve run twice counts once');
       await run(acts.completeJob, { jobId, status: 'completed' });
