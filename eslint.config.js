@@ -2,8 +2,7 @@
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-// Workflow code runs inside Temporal's deterministic sandbox: no Node built-ins,
-// no I/O libraries, and activities only via proxyActivities (type imports are fine).
+// Node built-ins, by their bare names (the `node:` forms are refused by the workflow rule's patterns).
 const nodeBuiltins = [
   'fs',
   'fs/promises',
@@ -57,34 +56,68 @@ export default defineConfig(
       ],
     },
   },
+  // General rules first: a later object that sets the same rule replaces it for its files.
   {
+    // Every SQL statement lives in src/db (repository functions that take the database or a
+    // transaction first); the rest of the product calls those functions.
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['src/db/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'kysely', importNames: ['sql'], message: 'SQL lives in src/db: add or use a repository function there.' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.property.name=/^(selectFrom|selectNoFrom|updateTable|insertInto|replaceInto|deleteFrom|mergeInto|executeQuery)$/]',
+          message: 'SQL lives in src/db: add or use a repository function there.',
+        },
+      ],
+    },
+  },
+  {
+    // The environment is read once, into typed settings (src/app/settings.ts); everything else takes
+    // what the composition root built from them.
+    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['src/app/settings.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings from src/app/settings.ts (readSettings), not process.env.' },
+      ],
+    },
+  },
+  {
+    // Workflow code runs inside Temporal's deterministic sandbox: it may import `@temporalio/workflow`,
+    // the contract floor and its own folder; anything else only as a type.
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Node built-ins are not available in Temporal workflow code.',
-          })),
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not available in Temporal workflow code.' })),
           patterns: [
             {
-              group: ['node:*'],
-              message: 'Node built-ins are not available in Temporal workflow code.',
-            },
-            {
-              group: ['**/activities', '**/activities/**'],
+              regex: '^(?!@temporalio/workflow$|\\./[^/]+$|\\.\\./contract/[^/]+$)',
               allowTypeImports: true,
               message:
-                'Workflows may only import activity *types*; call activities through proxyActivities.',
-            },
-            {
-              group: ['kysely', 'kysely/**', 'pg', 'pg/**', 'music-metadata', 'music-metadata/**'],
-              allowTypeImports: true,
-              message: 'I/O libraries must not be used in workflow code; do it in an activity.',
+                'Workflow code imports only @temporalio/workflow and src/contract (types from anywhere); ' +
+                'call activities through proxyActivities.',
             },
           ],
         },
+      ],
+    },
+  },
+  {
+    // The contract is the ground floor every layer stands on, workflows included: pure, and free of
+    // runtime imports outside itself.
+    files: ['src/contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./[^/]+$)', allowTypeImports: true, message: 'src/contract imports nothing but itself (types excepted).' }] },
       ],
     },
   },

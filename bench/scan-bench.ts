@@ -3,7 +3,7 @@
 //   npm run bench                 # 2,000 generated files
 //   node bench/scan-bench.ts --files 500 [--changes 10] [--seed 1] [--keep]
 //
-// 1. generates a library of tagged MP3/FLAC files (test/helpers/fixtures.ts) in a temp folder;
+// 1. generates a library of tagged MP3/FLAC files (src/testing/fixtures.ts) in a temp folder;
 // 2. ceiling: music-metadata parseFile(path, { duration: false }) + sha256 of the whole file, in a bare
 //    loop, sequential and 4 at a time (best of 3 passes each, after a warm-up);
 // 3. a real full sync: embedded Postgres + Temporal dev server + in-process worker (startup timed apart),
@@ -19,9 +19,10 @@ import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseFile } from 'music-metadata';
 import { listEvents } from '../src/db/events.ts';
-import { openStack, type Stack } from '../src/stack/stack.ts';
-import { mapLimit } from '../src/sync/map-limit.ts';
-import { generateLibrary, writeTrackFile } from '../test/helpers/fixtures.ts';
+import { openApp, type App } from '../src/app/open.ts';
+import { readSettings } from '../src/app/settings.ts';
+import { mapLimit } from '../src/activities/map-limit.ts';
+import { generateLibrary, writeTrackFile } from '../src/testing/fixtures.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,7 +68,7 @@ const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'music-sync-bench-'));
 // Run as root, embedded Postgres runs as a `postgres` user, which must be able to reach its data dir.
 await fs.chmod(tmp, 0o755);
 const libDir = path.join(tmp, 'library');
-let stack: Stack | undefined;
+let stack: App | undefined;
 try {
   process.stderr.write(`generating ${FILES} files in ${libDir} … `);
   const [lib, generateMs] = await timed(() => generateLibrary(libDir, FILES, SEED));
@@ -90,7 +91,7 @@ try {
 
   // ---- (b) full sync through Temporal
   process.stderr.write('starting the stack (embedded Postgres + Temporal dev server + worker) …\n');
-  const [opened, startupMs] = await timed(() => openStack({ dataDir: path.join(tmp, 'data'), worker: true, ui: false }));
+  const [opened, startupMs] = await timed(() => openApp(readSettings(), { temporal: 'start', dataDir: path.join(tmp, 'data'), worker: true, ui: false }));
   stack = opened;
   process.stderr.write(`stack up in ${seconds(startupMs).toFixed(2)} s\n`);
   const profile = await stack.sync.registerProfile({ name: 'bench', provider: 'local', root: libDir });

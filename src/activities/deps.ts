@@ -1,10 +1,10 @@
 import type { Db } from '../db/connect.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 
-/** What the worker builds once and every activity shares. */
+/** What the composition root builds once and every activity shares. */
 export interface ActivityDeps {
   db: Db;
-  providers: ProviderRegistry;
+  providers: ProviderRegistry<string>;
   /** The host's view of its network, for `SyncConfig.wifiOnly`; without one, no network is metered. */
   networkPolicy?: NetworkPolicy;
 }

@@ -1,20 +1,23 @@
+import { deletionActivities } from './deletions.ts';
 import type { ActivityDeps } from './deps.ts';
 import { discoverActivities } from './discover.ts';
 import { filterActivities } from './filter.ts';
-import { jobActivities } from './job.ts';
+import { lifecycleActivities } from './lifecycle.ts';
 import { processActivities } from './process.ts';
-import { resolveActivities } from './resolve.ts';
+import { validateActivities } from './validate.ts';
 
-/** Built once by the worker; workflows see the type through proxyActivities. */
+/** Every activity of a sync, built once by the worker from what the composition root made; workflows
+ * see only the type, through proxyActivities. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...jobActivities(deps),
+    ...lifecycleActivities(deps),
+    ...validateActivities(deps),
     ...discoverActivities(deps),
     ...filterActivities(deps),
     ...processActivities(deps),
-    ...resolveActivities(deps),
+    ...deletionActivities(deps),
   };
 }
 
 export type SyncActivities = ReturnType<typeof createActivities>;
-export type { ActivityDeps };
+export type { ActivityDeps, NetworkPolicy } from './deps.ts';

@@ -1,18 +1,19 @@
 import { Context } from '@temporalio/activity';
+import type { ProcessBatchInput, ProcessBatchResult } from '../contract/sync.ts';
 import { emitEvent } from '../db/events.ts';
-import { addCounters, countersOf, setPhase } from '../db/jobs.ts';
-import { countItems, finishItems, itemsByStatus } from '../db/scan-items.ts';
-import type { ScanItem } from '../db/schema.ts';
-import { persistBatch, type PersistOutcome } from '../db/persist-batch.ts';
+import { addCounters, countersOf } from '../db/jobs.ts';
+import { persistBatch, type PersistOutcome, type ReadItem } from '../db/persist-batch.ts';
+import { countItems, fileOf, finishItems, itemsByStatus } from '../db/scan-items.ts';
+import { readTrack, UnreadableFileError } from '../media/read-track.ts';
 import { ProviderError } from '../providers/types.ts';
-import type { ProcessBatchInput, ProcessBatchResult } from '../sync/contract.ts';
-import { mapLimit } from '../sync/map-limit.ts';
-import { readTrack, UnreadableFileError, type ReadTrackResult } from '../sync/read-track.ts';
+import { loadJobContext } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
 import { toActivityFailure } from './failures.ts';
-import { loadJob } from './job-context.ts';
+import { mapLimit } from './map-limit.ts';
 
-type ReadOutcome = { item: ScanItem; ok: true; read: ReadTrackResult } | { item: ScanItem; ok: false; reason: string };
+type ReadOutcome =
+  | { itemId: number; ok: true; read: ReadItem; bytesRead: number }
+  | { itemId: number; ok: false; reason: string };
 
 export function processActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -24,27 +25,23 @@ export function processActivities(deps: ActivityDeps) {
      */
     async processBatch(input: ProcessBatchInput): Promise<ProcessBatchResult> {
       const ctx = Context.current();
-      const { job, profile, provider } = await loadJob(deps, input.jobId);
-      if (job.phase !== 'process') await setPhase(db, input.jobId, 'process');
-
+      const { profile, provider } = await loadJobContext(deps, input.jobId);
       const slot = input.slots ? { slot: input.slot ?? 0, slots: input.slots } : undefined;
-      const items = await itemsByStatus(db, input.jobId, 'pending', '0', input.batchSize, slot);
+      const items = await itemsByStatus(db, input.jobId, 'pending', 0, input.batchSize, slot);
       let read = 0;
       const beat = setInterval(() => ctx.heartbeat({ read }), 2_000);
       let outcomes: ReadOutcome[];
       try {
-        outcomes = await mapLimit(items, input.concurrency, async (item): Promise<ReadOutcome> => {
+        outcomes = await mapLimit(items.map((item) => ({ itemId: item.id, file: fileOf(item) })), input.concurrency, async ({ itemId, file }) => {
           ctx.cancellationSignal.throwIfAborted();
           try {
-            const result = await readTrack(provider, { fileId: item.file_id, path: item.path, mimeType: item.mime_type }, {
-              parseTimeoutMs: input.parseTimeoutMs,
-              signal: ctx.cancellationSignal,
-            });
-            return { item, ok: true, read: result };
+            const result = await readTrack(provider, file, { parseTimeoutMs: input.parseTimeoutMs, signal: ctx.cancellationSignal });
+            const read: ReadItem = { itemId, file, tags: result.tags, contentHash: result.contentHash };
+            return { itemId, ok: true, read, bytesRead: result.bytesRead } satisfies ReadOutcome;
           } catch (err) {
-            if (err instanceof UnreadableFileError) return { item, ok: false, reason: err.message };
+            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message } satisfies ReadOutcome;
             if (err instanceof ProviderError && err.kind === 'notFound') {
-              return { item, ok: false, reason: 'file disappeared before it could be read' };
+              return { itemId, ok: false, reason: 'file disappeared before it could be read' } satisfies ReadOutcome;
             }
             throw toActivityFailure(err);
           } finally {
@@ -58,44 +55,41 @@ export function processActivities(deps: ActivityDeps) {
       // Cancelled while reading: write nothing, the items stay pending for a later sync.
       ctx.cancellationSignal.throwIfAborted();
 
-      const result: ProcessBatchResult = {
-        processed: 0, added: 0, updated: 0, renamed: 0, unchanged: 0, failed: 0, bytesRead: 0, remaining: 0,
+      const reads = outcomes.flatMap((o) => (o.ok ? [o.read] : []));
+      const batch = {
+        processed: outcomes.length, added: 0, updated: 0, renamed: 0, unchanged: 0,
+        failed: outcomes.length - reads.length,
+        bytesRead: outcomes.reduce((n, o) => n + (o.ok ? o.bytesRead : 0), 0),
       };
-      await db.transaction().execute(async (trx) => {
-        const reads = outcomes.flatMap((o) => (o.ok ? [{ item: o.item, tags: o.read.tags, contentHash: o.read.contentHash }] : []));
+      const row = await db.transaction().execute(async (trx) => {
         const persisted = await persistBatch(trx, profile.id, input.jobId, reads);
-        for (const p of persisted) count(result, p.outcome);
-        result.processed = outcomes.length;
-        result.failed = outcomes.length - reads.length;
-        result.bytesRead = outcomes.reduce((n, o) => n + (o.ok ? o.read.bytesRead : 0), 0);
+        for (const p of persisted) batch[countedAs(p.outcome)] += 1;
         await finishItems(trx, [
           ...persisted.map((p) => ({ id: p.itemId, status: 'done' as const, outcome: p.outcome, reason: null, track_id: p.trackId })),
           ...outcomes.flatMap((o) =>
-            o.ok ? [] : [{ id: o.item.id, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }],
+            o.ok ? [] : [{ id: o.itemId, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }],
           ),
         ]);
         const row = await addCounters(trx, input.jobId, {
-          itemsProcessed: result.processed, itemsAdded: result.added, itemsUpdated: result.updated,
-          itemsRenamed: result.renamed, itemsUnchanged: result.unchanged, itemsFailed: result.failed,
-          bytesRead: result.bytesRead,
+          itemsProcessed: batch.processed, itemsAdded: batch.added, itemsUpdated: batch.updated,
+          itemsRenamed: batch.renamed, itemsUnchanged: batch.unchanged, itemsFailed: batch.failed,
+          bytesRead: batch.bytesRead,
         });
         // One Progress event each time the processed count crosses a multiple of progressEvery.
         const mark = Math.floor(row.items_processed / input.progressEvery);
-        if (mark > Math.floor((row.items_processed - result.processed) / input.progressEvery)) {
+        if (mark > Math.floor((row.items_processed - batch.processed) / input.progressEvery)) {
           await emitEvent(trx, input.jobId, `process:${mark * input.progressEvery}`, 'progress', {
             phase: 'process', counters: countersOf(row),
           });
         }
+        return row;
       });
-      result.remaining = await countItems(db, input.jobId, 'pending', slot);
-      return result;
+      return { ...batch, remaining: await countItems(db, input.jobId, 'pending', slot), counters: countersOf(row) };
     },
   };
 }
 
-function count(result: ProcessBatchResult, outcome: PersistOutcome): void {
-  if (outcome === 'added' || outcome === 'restored') result.added += 1;
-  else if (outcome === 'updated') result.updated += 1;
-  else if (outcome === 'renamed') result.renamed += 1;
-  else result.unchanged += 1;
+/** A restored track is an added one, as far as the counters go. */
+function countedAs(outcome: PersistOutcome): 'added' | 'updated' | 'renamed' | 'unchanged' {
+  return outcome === 'restored' ? 'added' : outcome;
 }

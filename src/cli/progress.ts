@@ -1,5 +1,6 @@
 // Progress of a running sync on stderr: a redrawn bar on a terminal, a few plain lines elsewhere.
-import type { Counters, SyncPhase } from '../sync/contract.ts';
+import type { Counters } from '../contract/counters.ts';
+import type { SyncPhase } from '../contract/sync.ts';
 import { formatDuration, type StatusLine } from './output.ts';
 
 const PHASES: SyncPhase[] = ['queued', 'validate', 'discover', 'filter', 'process', 'resolve', 'complete'];

@@ -1,4 +1,4 @@
-// Typed errors of the client API, mirroring the seed's SyncError variants.
+// Typed errors of the client API: one class per way a request or a sync can go wrong.
 
 export type SyncErrorCode = 'SyncInProgress' | 'JobNotFound' | 'InvalidInput' | 'Cancelled' | 'Timeout' | 'Provider' | 'Failed';
 

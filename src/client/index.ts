@@ -1,6 +1,10 @@
+// The typed client other services use: everything they need, nothing of the worker.
 export { SyncClient, type SyncClientOptions, type StartedSync } from './sync-client.ts';
 export * from './errors.ts';
 export type * from './types.ts';
 export type { DuplicateGroup } from '../db/tracks.ts';
-export { DEFAULT_SYNC_CONFIG, type SyncConfig } from '../sync/config.ts';
-export type { Counters, JobStatus, SyncMode, SyncPhase, SyncProgress, SyncResult } from '../sync/contract.ts';
+export { DEFAULT_SYNC_CONFIG, type SyncConfig } from '../contract/config.ts';
+export type { Counters } from '../contract/counters.ts';
+export type { ProviderKind } from '../contract/providers.ts';
+export type { JobStatus, SyncMode, SyncPhase, SyncProgress, SyncResult } from '../contract/sync.ts';
+export type { TrackFile, TrackTags } from '../contract/track.ts';

@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import {
   WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/common';
 import pg from 'pg';
+import { resolveConfig, type SyncConfig } from '../contract/config.ts';
+import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR } from '../contract/search-attributes.ts';
+import type { SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../contract/sync.ts';
+import {
+  CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, SYNC_TASK_QUEUE, SYNC_WORKFLOW_TYPE, workflowIdForProfile,
+} from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
 import { getJob, insertJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
 import { failedItems } from '../db/scan-items.ts';
-import { snapshotCursor } from '../db/snapshots.ts';
+import { currentCursor } from '../db/snapshots.ts';
 import { duplicateGroups, liveTracks, type DuplicateGroup } from '../db/tracks.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { resolveConfig, type SyncConfig } from '../sync/config.ts';
-import type { SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../sync/contract.ts';
-import { CANCEL_SIGNAL, PROGRESS_QUERY, SYNC_TASK_QUEUE, workflowIdForProfile } from '../sync/contract.ts';
-import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR } from '../workflows/search-attributes.ts';
+import { ProviderError, type ProfileLocation } from '../providers/types.ts';
 import {
   InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
   SyncTimeoutError,
@@ -29,7 +31,8 @@ export interface SyncClientOptions {
   db: Db;
   /** Needed by `watch`: a LISTEN connection of its own. */
   databaseUrl?: string;
-  providers?: ProviderRegistry;
+  /** Checks and normalises a new profile's provider, root and settings. */
+  providers: ProviderRegistry<string>;
   taskQueue?: string;
   config?: Partial<SyncConfig>;
   /** Set the MusicSync* search attributes at start (the server must know them). */
@@ -42,7 +45,8 @@ export interface StartedSync {
   runId: string;
 }
 
-/** The typed API other services use to drive syncs; mirrors the seed's SyncCoordinator. */
+/** The typed API other services use to drive syncs: profiles, full and incremental syncs, their
+ * status, events and results, and the library they build. */
 export class SyncClient {
   private readonly temporal: Client;
   private readonly db: Db;
@@ -61,12 +65,19 @@ export class SyncClient {
     if (!/^[\w.-]{1,64}$/.test(name)) {
       throw new InvalidInputError(`profile name "${input.name}" must be 1-64 letters, digits, '.', '_' or '-'`);
     }
-    if (this.options.providers && !this.options.providers.has(input.provider)) {
-      throw new InvalidInputError(`unknown provider "${input.provider}" (known: ${this.options.providers.kinds().join(', ')})`);
-    }
-    const root = input.provider === 'local' ? path.resolve(input.root) : input.root;
+    const { root, settings } = await this.normalize(input.provider, { root: input.root, settings: input.settings ?? {} });
     if (await getProfile(this.db, name)) throw new InvalidInputError(`a profile named "${name}" already exists`);
-    return toProfileInfo(await insertProfile(this.db, { id: randomUUID(), name, provider: input.provider, root, settings: input.settings }));
+    return toProfileInfo(await insertProfile(this.db, { id: randomUUID(), name, provider: input.provider, root, settings }));
+  }
+
+  /** A location as the provider stores it; an unknown provider or a location it refuses is InvalidInput. */
+  private async normalize(provider: string, location: ProfileLocation): Promise<ProfileLocation> {
+    try {
+      return await this.options.providers.normalizeProfile(provider, location);
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'invalid') throw new InvalidInputError(err.message);
+      throw err;
+    }
   }
 
   async getProfile(nameOrId: string): Promise<ProfileInfo> {
@@ -76,7 +87,8 @@ export class SyncClient {
   }
 
   async findProfileByRoot(provider: string, root: string): Promise<ProfileInfo | undefined> {
-    const row = await findProfileByRoot(this.db, provider, provider === 'local' ? path.resolve(root) : root);
+    const normalized = await this.normalize(provider, { root, settings: {} });
+    const row = await findProfileByRoot(this.db, provider, normalized.root);
     return row ? toProfileInfo(row) : undefined;
   }
 
@@ -91,11 +103,11 @@ export class SyncClient {
   }
 
   /** Without a cursor, the one stored by the last successful sync; with none stored, InvalidInput
-   * (the seed's rule: the first sync of a profile is a full sync). A cursor other than the profile's
-   * current one names a snapshot that is gone: InvalidInput too, and a full sync repairs it. */
+   * (the first sync of a profile is a full sync). A cursor other than the profile's current one names
+   * a snapshot that is gone: InvalidInput too, and a full sync repairs it. */
   async startIncrementalSync(profileId: string, cursor?: string, config?: Partial<SyncConfig>): Promise<StartedSync> {
     const profile = await this.getProfile(profileId);
-    const current = await this.lastCursor(profile.id);
+    const current = await currentCursor(this.db, profile.id);
     if (!current) throw new InvalidInputError(`profile ${profile.name} has no sync cursor yet: run a full sync first`);
     if (cursor !== undefined && cursor !== current) {
       throw new InvalidInputError(`cursor ${cursor} is not the current cursor of profile ${profile.name} (${current}): run a full sync`);
@@ -105,12 +117,7 @@ export class SyncClient {
 
   /** The cursor an incremental sync of this profile would start from, if any. */
   async currentCursor(profileIdOrName: string): Promise<string | undefined> {
-    return this.lastCursor((await this.getProfile(profileIdOrName)).id);
-  }
-
-  private async lastCursor(profileId: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('profiles').select('snapshot_job_id').where('id', '=', profileId).executeTakeFirst();
-    return row?.snapshot_job_id ? snapshotCursor(row.snapshot_job_id) : undefined;
+    return currentCursor(this.db, (await this.getProfile(profileIdOrName)).id);
   }
 
   private async start(profileIdOrName: string, mode: SyncMode, overrides?: Partial<SyncConfig>): Promise<StartedSync> {
@@ -126,7 +133,7 @@ export class SyncClient {
     const input: SyncWorkflowInput = { jobId, profileId: profile.id, mode, config };
     let handle;
     try {
-      handle = await this.temporal.workflow.start('syncWorkflow', {
+      handle = await this.temporal.workflow.start(SYNC_WORKFLOW_TYPE, {
         args: [input],
         taskQueue: this.options.taskQueue ?? SYNC_TASK_QUEUE,
         workflowId,
@@ -168,7 +175,7 @@ export class SyncClient {
   /** Asks the job's workflow to stop; returns false when the job had already ended. */
   async cancelSync(jobId: string, reason?: string): Promise<boolean> {
     const job = await this.requireJob(jobId);
-    if (['completed', 'failed', 'cancelled', 'timed_out'].includes(job.status)) return false;
+    if (isTerminal(job.status)) return false;
     try {
       await this.temporal.workflow.getHandle(job.workflow_id).signal(CANCEL_SIGNAL, { reason });
       return true;
@@ -233,14 +240,14 @@ export class SyncClient {
     options?.signal?.addEventListener('abort', wakeUp);
     try {
       await listener.query(`listen ${EVENTS_CHANNEL}`);
-      let afterId = '0';
+      let afterId = 0;
       for (;;) {
         const pending = new Promise<void>((resolve) => {
           wake = resolve;
           setTimeout(resolve, 5_000).unref(); // a NOTIFY lost with a dropped connection still gets read
         });
         for (const row of await listEvents(this.db, jobId, afterId)) {
-          afterId = String(row.id);
+          afterId = row.id;
           const event = toSyncEvent(row);
           yield event;
           if (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled') return;

@@ -1,6 +1,8 @@
-import type { Counters, JobStatus, SyncMode, SyncPhase } from '../sync/contract.ts';
+import type { Counters } from '../contract/counters.ts';
+import type { JobStatus, SyncMode, SyncPhase } from '../contract/sync.ts';
+import type { TrackFile, TrackTags } from '../contract/track.ts';
 
-/** The seed's SyncJob, as the client returns it. */
+/** One sync job: what it is, where it stands, and its counters. */
 export interface SyncJob extends Counters {
   id: string;
   profileId: string;
@@ -25,33 +27,12 @@ export type SyncEvent =
   | { id: string; jobId: string; type: 'failed'; at: Date; status: JobStatus; counters: Counters; message: string; kind: string; recoverable: boolean }
   | { id: string; jobId: string; type: 'cancelled'; at: Date; status: JobStatus; counters: Counters };
 
-export interface Track {
+/** A track of the library: the file it was read from, its content hash, and its tags. */
+export interface Track extends TrackFile, TrackTags {
   id: string;
-  path: string;
-  fileId: string;
-  size: number;
-  modifiedAt: Date | null;
+  /** `sha256:<hex>` of the whole file: equal content, equal hash. */
   contentHash: string;
-  title: string;
-  artists: string[];
-  album: string | null;
-  albumArtist: string | null;
-  trackNo: number | null;
-  trackTotal: number | null;
-  discNo: number | null;
-  discTotal: number | null;
-  year: number | null;
-  genres: string[];
-  durationMs: number | null;
-  codec: string | null;
-  container: string | null;
-  bitrate: number | null;
-  sampleRate: number | null;
-  channels: number | null;
-  lossless: boolean | null;
-  musicbrainz: { trackId: string | null; recordingId: string | null; albumId: string | null; artistIds: string[]; albumArtistIds: string[] };
-  replayGain: { trackGainDb: number | null; trackPeak: number | null; albumGainDb: number | null; albumPeak: number | null };
-  hasArtwork: boolean;
+  /** Set when the file left the listing; the same id comes back if it returns. */
   deletedAt: Date | null;
 }
 

@@ -2,9 +2,12 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
-// int8 (bigint) stays a string in pg by default; our bigints are byte counts well under 2^53.
+// int8 (bigint) stays a string in pg by default; ours (ids, sizes, byte counts, count(*)) stay far
+// below 2^53, so they arrive as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/** The database, or a transaction on it (Kysely's Transaction is a Kysely): every repository function
+ * in src/db takes one of these first. */
 export type Db = Kysely<Database>;
 
 export function createDb(connectionString: string, maxConnections = 10): Db {

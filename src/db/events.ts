@@ -1,15 +1,13 @@
-import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
-import type { Database, EventType, SyncEventRow } from './schema.ts';
-
-type Conn = Kysely<Database> | Transaction<Database>;
+import type { Db } from './connect.ts';
+import type { EventType, SyncEventRow } from './schema.ts';
 
 /** Postgres channel on which every new sync event is announced as `{"jobId", "id", "type"}`. */
 export const EVENTS_CHANNEL = 'music_sync_events';
 
 /** Records an event once per (job, key) and announces it with NOTIFY (delivered at commit). */
 export async function emitEvent(
-  db: Conn,
+  db: Db,
   jobId: string,
   key: string,
   type: EventType,
@@ -26,7 +24,7 @@ export async function emitEvent(
   return true;
 }
 
-export async function listEvents(db: Conn, jobId: string, afterId = '0'): Promise<SyncEventRow[]> {
+export async function listEvents(db: Db, jobId: string, afterId = 0): Promise<SyncEventRow[]> {
   return db
     .selectFrom('sync_events')
     .selectAll()

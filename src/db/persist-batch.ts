@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
-import type { TrackTags } from '../sync/tags.ts';
-import type { Database, NewTrack, ScanItem, TrackUpdate } from './schema.ts';
-import { listedInJob } from './tracks.ts';
-
-type Conn = Kysely<Database> | Transaction<Database>;
+import type { TrackFile, TrackTags } from '../contract/track.ts';
+import type { Db } from './connect.ts';
+import type { NewTrack } from './schema.ts';
+import { fileColumns, listedInJob, tagColumns } from './tracks.ts';
 
 export type PersistOutcome = 'added' | 'updated' | 'unchanged' | 'renamed' | 'restored';
 
+/** One file of the batch as it was read: the queue item it came from, the file, its tags and hash. */
 export interface ReadItem {
-  item: Pick<ScanItem, 'id' | 'file_id' | 'path' | 'size' | 'modified_at'>;
+  itemId: number;
+  file: TrackFile;
   tags: TrackTags;
   contentHash: string;
 }
 
 export interface Persisted {
-  itemId: string;
+  itemId: number;
   trackId: string;
   outcome: PersistOutcome;
 }
@@ -37,7 +37,7 @@ interface Candidate {
  * 3. else a new track. A copy of a file that is still listed is case 3: a new track, same hash.
  * Call inside a transaction: the `for update` locks keep a track from being claimed twice.
  */
-export async function persistBatch(trx: Conn, profileId: string, jobId: string, reads: ReadItem[]): Promise<Persisted[]> {
+export async function persistBatch(trx: Db, profileId: string, jobId: string, reads: ReadItem[]): Promise<Persisted[]> {
   if (reads.length === 0) return [];
   const atPath = new Map(
     (
@@ -46,13 +46,13 @@ export async function persistBatch(trx: Conn, profileId: string, jobId: string, 
         .select(['id', 'path', 'content_hash'])
         .where('profile_id', '=', profileId)
         .where('deleted_at', 'is', null)
-        .where('path', 'in', reads.map((r) => r.item.path))
+        .where('path', 'in', reads.map((r) => r.file.path))
         .forUpdate()
         .execute()
     ).map((t) => [t.path, t]),
   );
 
-  const homeless = reads.filter((r) => !atPath.has(r.item.path));
+  const homeless = reads.filter((r) => !atPath.has(r.file.path));
   const pool = homeless.length > 0 ? await movedCandidates(trx, profileId, jobId, homeless) : [];
 
   const now = new Date();
@@ -62,32 +62,28 @@ export async function persistBatch(trx: Conn, profileId: string, jobId: string, 
   for (const r of reads) {
     const row = {
       profile_id: profileId,
-      file_id: r.item.file_id,
-      path: r.item.path,
-      size: r.item.size,
-      modified_at: r.item.modified_at,
+      ...fileColumns(r.file),
       content_hash: r.contentHash,
       last_job_id: jobId,
       updated_at: now,
       deleted_at: null,
-      ...trackColumns(r.tags),
-      title: r.tags.title,
+      ...tagColumns(r.tags),
     };
-    const existing = atPath.get(r.item.path);
+    const existing = atPath.get(r.file.path);
     if (existing) {
       updates.push({ ...row, id: existing.id });
-      results.push({ itemId: r.item.id, trackId: existing.id, outcome: existing.content_hash === r.contentHash ? 'unchanged' : 'updated' });
+      results.push({ itemId: r.itemId, trackId: existing.id, outcome: existing.content_hash === r.contentHash ? 'unchanged' : 'updated' });
       continue;
     }
     const claimed = claim(pool, r);
     if (claimed) {
       updates.push({ ...row, id: claimed.id });
-      results.push({ itemId: r.item.id, trackId: claimed.id, outcome: claimed.deleted_at ? 'restored' : 'renamed' });
+      results.push({ itemId: r.itemId, trackId: claimed.id, outcome: claimed.deleted_at ? 'restored' : 'renamed' });
       continue;
     }
     const id = randomUUID();
     inserts.push({ ...row, id });
-    results.push({ itemId: r.item.id, trackId: id, outcome: 'added' });
+    results.push({ itemId: r.itemId, trackId: id, outcome: 'added' });
   }
 
   if (updates.length > 0) await updateTracks(trx, updates);
@@ -96,14 +92,14 @@ export async function persistBatch(trx: Conn, profileId: string, jobId: string, 
 }
 
 /** Tracks that could be the same file at a new path: same file id or content hash, file gone from this listing. */
-async function movedCandidates(trx: Conn, profileId: string, jobId: string, reads: ReadItem[]): Promise<Candidate[]> {
+async function movedCandidates(trx: Db, profileId: string, jobId: string, reads: ReadItem[]): Promise<Candidate[]> {
   return trx
     .selectFrom('tracks as t')
     .select(['t.id', 't.file_id', 't.content_hash', 't.deleted_at'])
     .where('t.profile_id', '=', profileId)
     .where((eb) =>
       eb.or([
-        eb('t.file_id', 'in', [...new Set(reads.map((r) => r.item.file_id))]),
+        eb('t.file_id', 'in', [...new Set(reads.map((r) => r.file.fileId))]),
         eb('t.content_hash', 'in', [...new Set(reads.map((r) => r.contentHash))]),
       ]),
     )
@@ -116,56 +112,23 @@ async function movedCandidates(trx: Conn, profileId: string, jobId: string, read
 /** Best candidate for one file, removed from the pool so no two files claim the same track:
  * the same file id first, then a live track over a tombstone, then the newest tombstone. */
 function claim(pool: Candidate[], r: ReadItem): Candidate | undefined {
-  const rank = (c: Candidate) => [c.file_id === r.item.file_id ? 1 : 0, c.deleted_at ? 0 : 1, c.deleted_at?.getTime() ?? 0];
+  const rank = (c: Candidate) => [c.file_id === r.file.fileId ? 1 : 0, c.deleted_at ? 0 : 1, c.deleted_at?.getTime() ?? 0];
   const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
   let best = -1;
   for (let i = 0; i < pool.length; i++) {
     const c = pool[i]!;
-    if (c.file_id !== r.item.file_id && c.content_hash !== r.contentHash) continue;
+    if (c.file_id !== r.file.fileId && c.content_hash !== r.contentHash) continue;
     if (best < 0 || compare(rank(c), rank(pool[best]!)) > 0) best = i;
   }
   return best < 0 ? undefined : pool.splice(best, 1)[0];
 }
 
 /** One UPDATE for the whole batch: rows travel as a JSON array and are typed by the table itself. */
-async function updateTracks(trx: Conn, rows: (NewTrack & { id: string })[]): Promise<void> {
+async function updateTracks(trx: Db, rows: (NewTrack & { id: string })[]): Promise<void> {
   const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'profile_id');
   const assignments = sql.join(columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`));
   await sql`
     update tracks as t set ${assignments}
     from jsonb_populate_recordset(null::tracks, ${JSON.stringify(rows)}::jsonb) as v
     where t.id = v.id`.execute(trx);
-}
-
-/** The tag columns of a track row, in schema names. */
-function trackColumns(tags: TrackTags): TrackUpdate {
-  return {
-    title: tags.title,
-    artists: tags.artists,
-    album: tags.album,
-    album_artist: tags.albumArtist,
-    track_no: tags.trackNo,
-    track_total: tags.trackTotal,
-    disc_no: tags.discNo,
-    disc_total: tags.discTotal,
-    year: tags.year,
-    genres: tags.genres,
-    duration_ms: tags.durationMs,
-    codec: tags.codec,
-    container: tags.container,
-    bitrate: tags.bitrate,
-    sample_rate: tags.sampleRate,
-    channels: tags.channels,
-    lossless: tags.lossless,
-    mb_track_id: tags.mbTrackId,
-    mb_recording_id: tags.mbRecordingId,
-    mb_album_id: tags.mbAlbumId,
-    mb_artist_ids: tags.mbArtistIds,
-    mb_album_artist_ids: tags.mbAlbumArtistIds,
-    replaygain_track_gain_db: tags.replaygainTrackGainDb,
-    replaygain_track_peak: tags.replaygainTrackPeak,
-    replaygain_album_gain_db: tags.replaygainAlbumGainDb,
-    replaygain_album_peak: tags.replaygainAlbumPeak,
-    has_artwork: tags.hasArtwork,
-  };
 }

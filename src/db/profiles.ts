@@ -1,10 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database, Profile } from './schema.ts';
-
-type Conn = Kysely<Database> | Transaction<Database>;
+import type { Db } from './connect.ts';
+import type { Profile } from './schema.ts';
 
 export async function insertProfile(
-  db: Conn,
+  db: Db,
   p: { id: string; name: string; provider: string; root: string; settings?: Record<string, unknown> },
 ): Promise<Profile> {
   return db
@@ -14,7 +12,7 @@ export async function insertProfile(
     .executeTakeFirstOrThrow();
 }
 
-export async function getProfile(db: Conn, idOrName: string): Promise<Profile | undefined> {
+export async function getProfile(db: Db, idOrName: string): Promise<Profile | undefined> {
   return db
     .selectFrom('profiles')
     .selectAll()
@@ -22,10 +20,10 @@ export async function getProfile(db: Conn, idOrName: string): Promise<Profile | 
     .executeTakeFirst();
 }
 
-export async function findProfileByRoot(db: Conn, provider: string, root: string): Promise<Profile | undefined> {
+export async function findProfileByRoot(db: Db, provider: string, root: string): Promise<Profile | undefined> {
   return db.selectFrom('profiles').selectAll().where('provider', '=', provider).where('root', '=', root).executeTakeFirst();
 }
 
-export async function listProfiles(db: Conn): Promise<Profile[]> {
+export async function listProfiles(db: Db): Promise<Profile[]> {
   return db.selectFrom('profiles').selectAll().orderBy('name').execute();
 }

@@ -1,25 +1,23 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ProviderFile } from '../providers/types.ts';
-import type { Database, ScanItem } from './schema.ts';
+// scan_items: each job's durable work queue, one row per listed file with its verdict and outcome.
+import { sql } from 'kysely';
+import { PROVIDER_FILE_KEYS, type ProviderChange, type ProviderFile } from '../providers/types.ts';
+import { fromColumns, toColumns } from './columns.ts';
+import type { Db } from './connect.ts';
+import type { ScanItem, ScanItemStatus } from './schema.ts';
 
-type Conn = Kysely<Database> | Transaction<Database>;
+const queued = (jobId: string, f: ProviderFile) => ({ job_id: jobId, ...toColumns(f, PROVIDER_FILE_KEYS) });
+
+/** The listed file an item stands for. */
+export function fileOf(item: ScanItem): ProviderFile {
+  return fromColumns<ProviderFile>(item, PROVIDER_FILE_KEYS);
+}
 
 /** Writes one listing page into the job's queue; a page listed twice (retry) changes nothing. */
-export async function upsertListedFiles(db: Conn, jobId: string, files: ProviderFile[]): Promise<number> {
+export async function upsertListedFiles(db: Db, jobId: string, files: ProviderFile[]): Promise<number> {
   if (files.length === 0) return 0;
   const rows = await db
     .insertInto('scan_items')
-    .values(
-      files.map((f) => ({
-        job_id: jobId,
-        file_id: f.fileId,
-        path: f.path,
-        size: f.size,
-        modified_at: f.modifiedAt,
-        mime_type: f.mimeType,
-        provider_hash: f.providerHash,
-      })),
-    )
+    .values(files.map((f) => queued(jobId, f)))
     .onConflict((oc) => oc.columns(['job_id', 'path']).doNothing())
     .returning('id')
     .execute();
@@ -32,19 +30,29 @@ export interface Slot {
   slots: number;
 }
 
-export async function countItems(db: Conn, jobId: string, status?: ScanItem['status'], slot?: Slot): Promise<number> {
-  let q = db.selectFrom('scan_items').select((eb) => eb.fn.countAll<string>().as('n')).where('job_id', '=', jobId);
+export async function countItems(db: Db, jobId: string, status?: ScanItemStatus, slot?: Slot): Promise<number> {
+  let q = db.selectFrom('scan_items').select((eb) => eb.fn.countAll<number>().as('n')).where('job_id', '=', jobId);
   if (status) q = q.where('status', '=', status);
   if (slot) q = q.where(sql`id % ${slot.slots}`, '=', slot.slot);
-  const row = await q.executeTakeFirstOrThrow();
-  return Number(row.n);
+  return (await q.executeTakeFirstOrThrow()).n;
+}
+
+/** Items of the job's listing that are audio: not filtered out, not reported removed by a change feed. */
+export async function countAudioListed(db: Db, jobId: string): Promise<number> {
+  const row = await db
+    .selectFrom('scan_items')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('job_id', '=', jobId)
+    .where('status', 'not in', ['filtered', 'removed'])
+    .executeTakeFirstOrThrow();
+  return row.n;
 }
 
 export async function itemsByStatus(
-  db: Conn,
+  db: Db,
   jobId: string,
-  status: ScanItem['status'],
-  afterId: string,
+  status: ScanItemStatus,
+  afterId: number,
   limit: number,
   slot?: Slot,
 ): Promise<ScanItem[]> {
@@ -60,17 +68,25 @@ export async function itemsByStatus(
 
 /** Marks a batch of items with their verdicts in one statement. */
 export async function finishItems(
-  trx: Conn,
-  rows: { id: string; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null }[],
+  db: Db,
+  rows: { id: number; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await sql`
     update scan_items as s set status = v.status, outcome = v.outcome, reason = v.reason, track_id = v.track_id
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, status text, outcome text, reason text, track_id text)
-    where s.id = v.id`.execute(trx);
+    where s.id = v.id`.execute(db);
 }
 
-export async function failedItems(db: Conn, jobId: string): Promise<{ path: string; reason: string }[]> {
+/** The filter's verdicts: audio items become pending, the others filtered with their reason. */
+export async function setVerdicts(db: Db, pending: number[], filtered: ReadonlyMap<string, number[]>): Promise<void> {
+  if (pending.length > 0) await db.updateTable('scan_items').set({ status: 'pending' }).where('id', 'in', pending).execute();
+  for (const [reason, ids] of filtered) {
+    await db.updateTable('scan_items').set({ status: 'filtered', reason }).where('id', 'in', ids).execute();
+  }
+}
+
+export async function failedItems(db: Db, jobId: string): Promise<{ path: string; reason: string }[]> {
   const rows = await db
     .selectFrom('scan_items')
     .select(['path', 'reason'])
@@ -88,23 +104,20 @@ export async function failedItems(db: Conn, jobId: string): Promise<{ path: stri
  * as a `removed` item at the path the snapshot knew. Safe to replay.
  */
 export async function applyChangePage(
-  trx: Conn,
+  db: Db,
   profileId: string,
   jobId: string,
-  changes: ({ kind: 'upsert'; file: ProviderFile } | { kind: 'remove'; fileId: string })[],
+  changes: readonly ProviderChange[],
 ): Promise<void> {
   const last = new Map<string, (typeof changes)[number]>();
   for (const c of changes) last.set(c.kind === 'upsert' ? c.file.fileId : c.fileId, c);
   if (last.size === 0) return;
-  await trx.deleteFrom('scan_items').where('job_id', '=', jobId).where('file_id', 'in', [...last.keys()]).execute();
+  await db.deleteFrom('scan_items').where('job_id', '=', jobId).where('file_id', 'in', [...last.keys()]).execute();
   const upserts = [...last.values()].flatMap((c) => (c.kind === 'upsert' ? [c.file] : []));
   if (upserts.length > 0) {
-    await trx
+    await db
       .insertInto('scan_items')
-      .values(upserts.map((f) => ({
-        job_id: jobId, file_id: f.fileId, path: f.path, size: f.size, modified_at: f.modifiedAt,
-        mime_type: f.mimeType, provider_hash: f.providerHash,
-      })))
+      .values(upserts.map((f) => queued(jobId, f)))
       // Another file now at the same path (a replace): the newer entry wins.
       .onConflict((oc) => oc.columns(['job_id', 'path']).doUpdateSet((eb) => ({
         file_id: eb.ref('excluded.file_id'), size: eb.ref('excluded.size'), modified_at: eb.ref('excluded.modified_at'),
@@ -119,6 +132,6 @@ export async function applyChangePage(
       select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, 'removed'
       from listing_snapshots ls
       where ls.profile_id = ${profileId} and ls.file_id in (${sql.join(removed)})
-      on conflict (job_id, path) do nothing`.execute(trx);
+      on conflict (job_id, path) do nothing`.execute(db);
   }
 }

@@ -1,10 +1,16 @@
-// Kysely's view of the current schema (migrations/ is the source of truth).
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+// Kysely's view of the current schema. `migrations/` creates it and is frozen in time; the types here
+// derive every column that has a name in code (counters, a listed file, a track's tags) from that
+// name (src/db/columns.ts), so the code and the schema cannot drift apart silently.
+// bigint columns (ids, sizes, byte counts) arrive as numbers: src/db/connect.ts parses them.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { Counters } from '../contract/counters.ts';
+import type { JobStatus, SyncMode, SyncPhase } from '../contract/sync.ts';
+import type { FlatTrackTags, TrackFile } from '../contract/track.ts';
+import type { ProviderFile } from '../providers/types.ts';
+import type { Columns, SnakeCase } from './columns.ts';
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type Counter = ColumnType<number, number | undefined, number>;
-/** bigint columns arrive from pg as strings; we parse them where we read them. */
-type BigCount = ColumnType<string, number | string | undefined, number | string>;
+/** Set by the database on insert, never written by us. */
+type CreatedAt = ColumnType<Date, undefined, never>;
 
 export interface ProfilesTable {
   id: string;
@@ -12,51 +18,34 @@ export interface ProfilesTable {
   provider: string;
   root: string;
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
-  created_at: ColumnType<Date, undefined, never>;
+  created_at: CreatedAt;
   /** The job whose listing snapshot is current (incremental syncs diff against it). */
   snapshot_job_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The provider's listing as of a profile's last successful sync, with each file's verdict. */
-export interface ListingSnapshotsTable {
+export interface ListingSnapshotsTable extends Columns<Omit<ProviderFile, 'mimeType'>> {
   profile_id: string;
-  path: string;
-  file_id: string;
-  size: BigCount;
-  modified_at: Timestamp | null;
-  provider_hash: string | null;
   status: ScanItemStatus;
   reason: string | null;
   job_id: string;
-  listed_at: Timestamp;
+  listed_at: Date;
 }
 
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
-export type SyncMode = 'full' | 'incremental';
+/** Each counter in the column of its snake_case name, 0 until counted. */
+type CounterColumns = { [K in keyof Counters as SnakeCase<K>]: ColumnType<number, number | undefined, number> };
 
-export interface SyncJobsTable {
+export interface SyncJobsTable extends CounterColumns {
   id: string;
   profile_id: string;
   provider: string;
   mode: SyncMode;
   status: JobStatus;
-  phase: ColumnType<string, string | undefined, string>;
+  phase: ColumnType<SyncPhase, SyncPhase | undefined, SyncPhase>;
   workflow_id: string;
-  created_at: ColumnType<Date, undefined, never>;
-  started_at: Timestamp | null;
-  finished_at: Timestamp | null;
-  items_discovered: Counter;
-  items_filtered: Counter;
-  items_queued: Counter;
-  items_processed: Counter;
-  items_added: Counter;
-  items_updated: Counter;
-  items_renamed: Counter;
-  items_unchanged: Counter;
-  items_failed: Counter;
-  items_deleted: Counter;
-  duplicate_groups: Counter;
-  bytes_read: BigCount;
+  created_at: CreatedAt;
+  started_at: Date | null;
+  finished_at: Date | null;
   cursor: string | null;
   provider_cursor: ColumnType<string | null, string | null | undefined, string | null>;
   error: string | null;
@@ -67,71 +56,37 @@ export interface SyncJobsTable {
 export type EventType = 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
 
 export interface SyncEventsTable {
-  id: Generated<string>;
+  id: Generated<number>;
   job_id: string;
   key: string;
   type: EventType;
   payload: ColumnType<Record<string, unknown>, string, string>;
-  created_at: ColumnType<Date, undefined, never>;
+  created_at: CreatedAt;
 }
 
 export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'unchanged' | 'done' | 'failed' | 'removed';
 
-export interface ScanItemsTable {
-  id: Generated<string>;
+/** One listed file in one job's durable work queue, with its verdict and outcome. */
+export interface ScanItemsTable extends Columns<ProviderFile> {
+  id: Generated<number>;
   job_id: string;
-  file_id: string;
-  path: string;
-  size: BigCount;
-  modified_at: Timestamp | null;
-  mime_type: string | null;
-  provider_hash: string | null;
   status: ColumnType<ScanItemStatus, ScanItemStatus | undefined, ScanItemStatus>;
   outcome: string | null;
   reason: string | null;
   track_id: string | null;
-  listed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  listed_at: ColumnType<Date, Date | undefined, Date>;
 }
 
-export interface TracksTable {
+export interface TracksTable extends Columns<TrackFile>, Columns<FlatTrackTags> {
   id: string;
   profile_id: string;
-  file_id: string;
-  path: string;
-  size: BigCount;
-  modified_at: Timestamp | null;
+  /** `sha256:<hex>` of the whole file. */
   content_hash: string;
-  title: string;
-  artists: ColumnType<string[], string[] | undefined, string[]>;
-  album: string | null;
-  album_artist: string | null;
-  track_no: number | null;
-  track_total: number | null;
-  disc_no: number | null;
-  disc_total: number | null;
-  year: number | null;
-  genres: ColumnType<string[], string[] | undefined, string[]>;
-  duration_ms: number | null;
-  codec: string | null;
-  container: string | null;
-  bitrate: number | null;
-  sample_rate: number | null;
-  channels: number | null;
-  lossless: boolean | null;
-  mb_track_id: string | null;
-  mb_recording_id: string | null;
-  mb_album_id: string | null;
-  mb_artist_ids: ColumnType<string[], string[] | undefined, string[]>;
-  mb_album_artist_ids: ColumnType<string[], string[] | undefined, string[]>;
-  replaygain_track_gain_db: number | null;
-  replaygain_track_peak: number | null;
-  replaygain_album_gain_db: number | null;
-  replaygain_album_peak: number | null;
-  has_artwork: ColumnType<boolean, boolean | undefined, boolean>;
-  created_at: ColumnType<Date, undefined, never>;
-  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
   last_job_id: string | null;
-  deleted_at: Timestamp | null;
+  /** Set when the file left the listing (a tombstone: the id comes back if the file does). */
+  deleted_at: Date | null;
 }
 
 export interface Database {
@@ -149,4 +104,3 @@ export type SyncEventRow = Selectable<SyncEventsTable>;
 export type ScanItem = Selectable<ScanItemsTable>;
 export type TrackRow = Selectable<TracksTable>;
 export type NewTrack = Insertable<TracksTable>;
-export type TrackUpdate = Updateable<TracksTable>;

@@ -1,8 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+// listing_snapshots: each profile's listing as of its last successful sync, what incremental syncs
+// diff against, and the cursors that name it.
 import { sql } from 'kysely';
-import type { Database } from './schema.ts';
-
-type Conn = Kysely<Database> | Transaction<Database>;
+import type { Db } from './connect.ts';
 
 /** Files modified this close to their listing time are re-read: timestamps are coarse (a kernel tick
  * on Linux, 2 s on FAT), so a second write in the same tick can leave size and mtime unchanged. */
@@ -24,7 +23,7 @@ const SAME_CONTENT = sql`(
  * same content by SAME_CONTENT) is settled as unchanged without reading it; a file that failed before
  * keeps its reason. Returns how many were settled.
  */
-export async function settleUnchanged(trx: Conn, profileId: string, jobId: string): Promise<number> {
+export async function settleUnchanged(trx: Db, profileId: string, jobId: string): Promise<number> {
   const result = await sql`
     update scan_items as s
     set status = 'unchanged', outcome = 'unchanged', reason = ls.reason,
@@ -41,7 +40,7 @@ export async function settleUnchanged(trx: Conn, profileId: string, jobId: strin
  * accounts), is that file moved or renamed: its live track takes the new path (same id) without a
  * byte being read. A folder moved with 500 files is 500 renames here.
  */
-export async function settleMoves(trx: Conn, profileId: string, jobId: string): Promise<number> {
+export async function settleMoves(trx: Db, profileId: string, jobId: string): Promise<number> {
   const pairs = await sql<{ item_id: string; new_path: string; old_path: string }>`
     select s.id as item_id, s.path as new_path, ls.path as old_path
     from scan_items s
@@ -84,7 +83,7 @@ export async function settleMoves(trx: Conn, profileId: string, jobId: string): 
  * left the listing go, items that were read (or filtered) are upserted, unchanged ones stay as they
  * are. Runs in the transaction that completes the job, with the new cursor.
  */
-export async function commitSnapshot(trx: Conn, profileId: string, jobId: string): Promise<string> {
+export async function commitSnapshot(trx: Db, profileId: string, jobId: string): Promise<string> {
   await sql`
     delete from listing_snapshots ls
     where ls.profile_id = ${profileId}
@@ -103,8 +102,14 @@ export async function commitSnapshot(trx: Conn, profileId: string, jobId: string
   return cursor;
 }
 
+/** The cursor an incremental sync of the profile starts from: its current snapshot's, if it has one. */
+export async function currentCursor(db: Db, profileId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('profiles').select('snapshot_job_id').where('id', '=', profileId).executeTakeFirst();
+  return row?.snapshot_job_id ? snapshotCursor(row.snapshot_job_id) : undefined;
+}
+
 /** The change-feed cursor of the profile's current snapshot, if its provider has a feed. */
-export async function currentProviderCursor(db: Conn, profileId: string): Promise<string | undefined> {
+export async function currentProviderCursor(db: Db, profileId: string): Promise<string | undefined> {
   const row = await db
     .selectFrom('profiles as p')
     .innerJoin('sync_jobs as j', 'j.id', 'p.snapshot_job_id')
@@ -119,7 +124,7 @@ export async function currentProviderCursor(db: Conn, profileId: string): Promis
  * the job's queue as it was, so the job holds the whole listing (settled rows, no provider calls) and
  * moves, deletions, duplicates and the next snapshot work exactly as after a full listing.
  */
-export async function carryOverSnapshot(trx: Conn, profileId: string, jobId: string): Promise<void> {
+export async function carryOverSnapshot(trx: Db, profileId: string, jobId: string): Promise<void> {
   await sql`
     insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, status, outcome, reason, track_id, listed_at)
     select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash,

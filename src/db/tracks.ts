@@ -1,8 +1,27 @@
-import type { Kysely, Transaction } from 'kysely';
+// tracks: the library. A track keeps its id for as long as its file lives, through renames and moves;
+// a file that left the listing leaves a tombstone (deleted_at), from which the same id comes back.
 import { sql } from 'kysely';
-import type { Database, TrackRow } from './schema.ts';
+import { FLAT_TAG_NAMES, flattenTags, nestTags, TRACK_FILE_KEYS, type FlatTrackTags, type TrackFile, type TrackTags } from '../contract/track.ts';
+import { fromColumns, toColumns, type Columns } from './columns.ts';
+import type { Db } from './connect.ts';
+import type { TrackRow } from './schema.ts';
 
-type Conn = Kysely<Database> | Transaction<Database>;
+/** A track's tags as the columns that store them. */
+export function tagColumns(tags: TrackTags): Columns<FlatTrackTags> {
+  return toColumns(flattenTags(tags), FLAT_TAG_NAMES);
+}
+
+export function tagsOf(row: TrackRow): TrackTags {
+  return nestTags(fromColumns<FlatTrackTags>(row, FLAT_TAG_NAMES));
+}
+
+export function fileColumns(file: TrackFile): Columns<TrackFile> {
+  return toColumns(file, TRACK_FILE_KEYS);
+}
+
+export function trackFileOf(row: TrackRow): TrackFile {
+  return fromColumns<TrackFile>(row, TRACK_FILE_KEYS);
+}
 
 /** Whether job `jobId` listed an audio item (pending, unchanged, done or failed) at the path of track `t`. */
 export function listedInJob(jobId: string) {
@@ -12,7 +31,7 @@ export function listedInJob(jobId: string) {
 }
 
 /** Live tracks whose path is not among the job's audio items (the listing no longer has them). */
-export function goneTracksQuery(db: Conn, profileId: string, jobId: string) {
+export function goneTracksQuery(db: Db, profileId: string, jobId: string) {
   return db
     .selectFrom('tracks as t')
     .where('t.profile_id', '=', profileId)
@@ -20,17 +39,17 @@ export function goneTracksQuery(db: Conn, profileId: string, jobId: string) {
     .where((eb) => eb.not(listedInJob(jobId)));
 }
 
-export async function countLiveTracks(db: Conn, profileId: string): Promise<number> {
+export async function countLiveTracks(db: Db, profileId: string): Promise<number> {
   const row = await db
     .selectFrom('tracks')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('profile_id', '=', profileId)
     .where('deleted_at', 'is', null)
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return row.n;
 }
 
-export async function softDeleteGone(db: Conn, profileId: string, jobId: string): Promise<number> {
+export async function softDeleteGone(db: Db, profileId: string, jobId: string): Promise<number> {
   const rows = await db
     .updateTable('tracks')
     .set({ deleted_at: new Date(), last_job_id: jobId })
@@ -40,14 +59,14 @@ export async function softDeleteGone(db: Conn, profileId: string, jobId: string)
   return rows.length;
 }
 
-export async function countGone(db: Conn, profileId: string, jobId: string): Promise<number> {
+export async function countGone(db: Db, profileId: string, jobId: string): Promise<number> {
   const row = await goneTracksQuery(db, profileId, jobId)
-    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return row.n;
 }
 
-export async function liveTracks(db: Conn, profileId: string): Promise<TrackRow[]> {
+export async function liveTracks(db: Db, profileId: string): Promise<TrackRow[]> {
   return db
     .selectFrom('tracks')
     .selectAll()
@@ -68,7 +87,7 @@ export interface DuplicateGroup {
 }
 
 /** Duplicate groups of a profile, sorted by first path. */
-export async function duplicateGroups(db: Conn, profileId: string): Promise<DuplicateGroup[]> {
+export async function duplicateGroups(db: Db, profileId: string): Promise<DuplicateGroup[]> {
   const rows = await db
     .selectFrom('tracks')
     .select([
@@ -86,11 +105,11 @@ export async function duplicateGroups(db: Conn, profileId: string): Promise<Dupl
     .sort((a, b) => (a.paths[0]! < b.paths[0]! ? -1 : 1));
 }
 
-export async function countDuplicateGroups(db: Conn, profileId: string): Promise<number> {
-  const row = await sql<{ n: string }>`
+export async function countDuplicateGroups(db: Db, profileId: string): Promise<number> {
+  const row = await sql<{ n: number }>`
     select count(*) as n from (
       select 1 from tracks where profile_id = ${profileId} and deleted_at is null
       group by content_hash having count(*) > 1
     ) g`.execute(db);
-  return Number(row.rows[0]?.n ?? 0);
+  return row.rows[0]?.n ?? 0;
 }

@@ -1,33 +1,50 @@
+import type { ProviderKind } from '../contract/providers.ts';
 import { localProvider } from './local/index.ts';
-import type { ProviderFactory, ProviderProfile, StorageProvider } from './types.ts';
+import type { ProfileLocation, ProviderModule, ProviderProfile, StorageProvider } from './types.ts';
 import { ProviderError } from './types.ts';
 
-/** Providers by kind; later issues add webdav, s3, gdrive, onedrive, dropbox here. */
-export class ProviderRegistry {
-  private readonly factories = new Map<string, ProviderFactory>();
+/** Providers by kind, one module each. Profiles name their kind as stored text, so lookups take any
+ * string and answer an unknown kind with ProviderError('invalid'). */
+export class ProviderRegistry<K extends string = ProviderKind> {
+  private readonly modules: ReadonlyMap<string, ProviderModule>;
 
-  register(kind: string, factory: ProviderFactory): this {
-    this.factories.set(kind, factory);
-    return this;
+  constructor(modules: readonly ProviderModule<K>[]) {
+    this.modules = new Map(modules.map((m) => [m.kind, m]));
   }
 
-  kinds(): string[] {
-    return [...this.factories.keys()];
+  /** A registry with one more kind (tests add providers with faults in front of a real one). */
+  with<K2 extends string>(module: ProviderModule<K2>): ProviderRegistry<K | K2> {
+    return new ProviderRegistry<K | K2>([...(this.modules.values() as Iterable<ProviderModule<K>>), module]);
   }
 
-  has(kind: string): boolean {
-    return this.factories.has(kind);
+  kinds(): K[] {
+    return [...this.modules.keys()] as K[];
+  }
+
+  has(kind: string): kind is K {
+    return this.modules.has(kind);
+  }
+
+  normalizeProfile(kind: string, location: ProfileLocation): Promise<ProfileLocation> {
+    return this.module(kind).normalizeProfile(location);
   }
 
   create(profile: ProviderProfile): StorageProvider {
-    const factory = this.factories.get(profile.provider);
-    if (!factory) {
-      throw new ProviderError('invalid', `unknown provider "${profile.provider}" (known: ${this.kinds().join(', ')})`);
-    }
-    return factory(profile);
+    return this.module(profile.provider).create(profile);
+  }
+
+  private module(kind: string): ProviderModule {
+    const module = this.modules.get(kind);
+    if (!module) throw new ProviderError('invalid', `unknown provider "${kind}" (known: ${this.kinds().join(', ')})`);
+    return module;
   }
 }
 
+/** Every provider kind music-sync ships: a kind without a module here does not compile. */
+const SHIPPED: { [K in ProviderKind]: ProviderModule<K> } = {
+  local: localProvider,
+};
+
 export function defaultProviders(): ProviderRegistry {
-  return new ProviderRegistry().register('local', localProvider);
+  return new ProviderRegistry(Object.values(SHIPPED));
 }

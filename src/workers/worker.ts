@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
-import type { Db } from '../db/connect.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
-import { SYNC_TASK_QUEUE } from '../sync/contract.ts';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { SYNC_TASK_QUEUE } from '../contract/sync.ts';
 
 /** Heartbeats reach the server at least this often, so a cancellation (our signal, the Web UI, the
  * graceful deadline) reaches a running batch within seconds, not the SDK's default 30-60 s. */
@@ -16,22 +14,22 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
 }
 
-export interface SyncWorkerOptions {
+/** The activities' dependencies (database, providers, network policy) and where the worker polls. */
+export interface SyncWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace?: string;
   taskQueue?: string;
-  db: Db;
-  providers: ProviderRegistry;
   workflowBundle?: WorkflowBundleWithSourceMap;
   maxConcurrentActivityTaskExecutions?: number;
 }
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
+  const { db, providers, networkPolicy } = options;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? SYNC_TASK_QUEUE,
-    activities: createActivities({ db: options.db, providers: options.providers }),
+    activities: createActivities({ db, providers, networkPolicy }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     ...ACTIVITY_HEARTBEAT_TUNING,

@@ -3,12 +3,18 @@ import {
   defineSignal, isCancellation, log, patched, proxyActivities, setHandler, sleep, workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.ts';
-import { gracePeriodMs } from '../sync/config.ts';
-import type { Counters, JobStatus, SyncPhase, SyncProgress, SyncResult, SyncWorkflowInput } from '../sync/contract.ts';
-import { CANCEL_SIGNAL, PROGRESS_QUERY, ZERO_COUNTERS } from '../sync/contract.ts';
+import { gracePeriodMs } from '../contract/config.ts';
+import { ZERO_COUNTERS, type Counters } from '../contract/counters.ts';
+import { CANCEL_SIGNAL, PROGRESS_QUERY } from '../contract/sync.ts';
+import type { JobStatus, SyncPhase, SyncProgress, SyncResult, SyncWorkflowInput, TerminalStatus } from '../contract/sync.ts';
 
 export const cancelSignal = defineSignal<[{ reason?: string }?]>(CANCEL_SIGNAL);
 export const progressQuery = defineQuery<SyncProgress>(PROGRESS_QUERY);
+
+/** Runs recorded before this patch let `validateSession` record the validate phase itself and called
+ * `enterPhase` for `complete` before `completeJob`; since it, the workflow records every phase it
+ * enters and `completeJob` records the ending's. */
+const WORKFLOW_RECORDS_PHASES = 'workflow-records-phases';
 
 function activities(input: SyncWorkflowInput) {
   const retry = {
@@ -30,17 +36,29 @@ function activities(input: SyncWorkflowInput) {
 }
 
 /**
- * One sync of one profile: validate, discover, filter, process in batches, resolve conflicts,
- * complete. Cancel by signal or by a cancellation request; a graceful deadline before the run
- * timeout ends the job as timed out. Long syncs continue as new between batches.
+ * One sync of one profile: validate, discover, filter, process in batches, resolve, complete. Cancel
+ * by signal or by a cancellation request; a graceful deadline before the run timeout ends the job as
+ * timed out. Long syncs continue as new between batches.
+ *
+ * The workflow owns the phase: it decides each one and records it through `enterPhase` (the job's
+ * ending, phase `complete`, is recorded by `completeJob`). The database owns the counters: activities
+ * change them in their own transactions and hand back the job's totals, which the workflow keeps only
+ * to answer the progress query.
  */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult> {
   const { short, long } = activities(input);
   const info = workflowInfo();
+  const recordsPhases = patched(WORKFLOW_RECORDS_PHASES);
   const counters: Counters = { ...(input.resume?.counters ?? ZERO_COUNTERS) };
   let phase: SyncPhase = input.resume?.phase ?? 'queued';
   let status: JobStatus = 'running';
   let stopReason: 'cancelled' | 'timeout' | undefined;
+
+  /** The job's counters as an activity last reported them. Parallel batches may report out of order;
+   * a report with fewer items processed is the older one and is ignored. */
+  const report = (latest: Counters | undefined): void => {
+    if (latest && latest.itemsProcessed >= counters.itemsProcessed) Object.assign(counters, latest);
+  };
 
   const deadlineEpochMs =
     input.resume?.deadlineEpochMs ??
@@ -65,7 +83,17 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
 
   const enter = async (next: SyncPhase): Promise<void> => {
     phase = next;
-    if (next !== 'validate') await short.enterPhase({ jobId: input.jobId, phase: next });
+    if (next !== 'validate' || recordsPhases) await short.enterPhase({ jobId: input.jobId, phase: next });
+  };
+
+  /** Records the job's ending (and with it phase `complete`); the final counters come from the database. */
+  const complete = async (ending: TerminalStatus, error?: { message: string; kind: string; recoverable: boolean }) => {
+    if (ending === 'completed' && !recordsPhases) await enter('complete');
+    phase = 'complete';
+    const final = await short.completeJob({ jobId: input.jobId, status: ending, ...(error ? { error } : {}) });
+    status = ending;
+    Object.assign(counters, final.counters);
+    return final;
   };
 
   let stopLoops = false;
@@ -80,13 +108,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
         progressEvery: input.config.progressEvery,
         ...(slots > 1 ? { slot, slots } : {}),
       });
-      counters.itemsProcessed += batch.processed;
-      counters.itemsAdded += batch.added;
-      counters.itemsUpdated += batch.updated;
-      counters.itemsRenamed += batch.renamed;
-      counters.itemsUnchanged += batch.unchanged;
-      counters.itemsFailed += batch.failed;
-      counters.bytesRead += batch.bytesRead;
+      report(batch.counters);
       if (batch.remaining === 0 || batch.processed === 0) return 'done';
       const now = workflowInfo();
       if (now.continueAsNewSuggested || now.historyLength >= input.config.historyEventsPerRun) {
@@ -102,14 +124,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       await enter('validate');
       await short.validateSession({ jobId: input.jobId, wifiOnly: input.config.wifiOnly });
       await enter('discover');
-      counters.itemsDiscovered = (await long.discover({ jobId: input.jobId, pageSize: input.config.listPageSize, mode: input.mode })).discovered;
+      report((await long.discover({ jobId: input.jobId, pageSize: input.config.listPageSize, mode: input.mode })).counters);
       await enter('filter');
-      const filtered = await long.filter({ jobId: input.jobId, maxFileSize: input.config.maxFileSize, mode: input.mode });
-      counters.itemsQueued = filtered.queued;
-      counters.itemsFiltered = filtered.filtered;
-      counters.itemsUnchanged = filtered.unchanged ?? 0;
-      counters.itemsRenamed = filtered.renamed ?? 0;
-      counters.itemsProcessed = counters.itemsUnchanged + counters.itemsRenamed;
+      report((await long.filter({ jobId: input.jobId, maxFileSize: input.config.maxFileSize, mode: input.mode })).counters);
       await enter('process');
     }
     if (phase === 'process') {
@@ -120,13 +137,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       if (loops.includes('continue')) return 'continue';
       await enter('resolve');
     }
-    const resolved = await long.resolveConflicts({
-      jobId: input.jobId,
-      massDeleteRatio: input.config.massDeleteRatio,
-      massDeleteMinTracks: input.config.massDeleteMinTracks,
-    });
-    counters.itemsDeleted = resolved.deleted;
-    counters.duplicateGroups = resolved.duplicateGroups;
+    report(
+      (
+        await long.resolveConflicts({
+          jobId: input.jobId,
+          massDeleteRatio: input.config.massDeleteRatio,
+          massDeleteMinTracks: input.config.massDeleteMinTracks,
+        })
+      ).counters,
+    );
     return 'done';
   };
 
@@ -137,19 +156,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     deadline.cancel();
     if (isCancellation(err) || stopReason) {
       const timedOut = stopReason === 'timeout';
-      const ending = timedOut ? 'timed_out' : 'cancelled';
-      status = ending;
-      const final = await CancellationScope.nonCancellable(() =>
-        short.completeJob({
-          jobId: input.jobId,
-          status: ending,
-          ...(timedOut
-            ? { error: { message: `sync did not finish within ${input.config.syncTimeoutSecs} s`, kind: 'timeout', recoverable: true } }
-            : {}),
-        }),
+      await CancellationScope.nonCancellable(() =>
+        complete(
+          timedOut ? 'timed_out' : 'cancelled',
+          timedOut ? { message: `sync did not finish within ${input.config.syncTimeoutSecs} s`, kind: 'timeout', recoverable: true } : undefined,
+        ),
       );
-      Object.assign(counters, final.counters);
-      phase = 'complete';
       if (timedOut) {
         throw ApplicationFailure.create({
           message: `sync timed out after ${input.config.syncTimeoutSecs} s; processed ${counters.itemsProcessed} items`,
@@ -166,11 +178,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       throw err;
     }
     const message = messageOf(err);
-    status = 'failed';
-    await CancellationScope.nonCancellable(() =>
-      short.completeJob({ jobId: input.jobId, status: 'failed', error: { message, kind: failureKind(err), recoverable: true } }),
-    );
-    phase = 'complete';
+    await CancellationScope.nonCancellable(() => complete('failed', { message, kind: failureKind(err), recoverable: true }));
     log.warn('sync failed', { jobId: input.jobId, message });
     throw ApplicationFailure.create({ message, type: 'SyncFailed', nonRetryable: true, cause: err as Error });
   }
@@ -181,11 +189,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs } });
   }
 
-  await enter('complete');
-  const final = await short.completeJob({ jobId: input.jobId, status: 'completed' });
+  const final = await complete('completed');
   deadline.cancel();
-  status = 'completed';
-  Object.assign(counters, final.counters);
   return { jobId: input.jobId, status, counters: { ...counters }, needsReview: final.needsReview };
 }
 

@@ -14,8 +14,8 @@ import { LocalProvider } from '../../src/providers/local/index.ts';
 import { defaultProviders } from '../../src/providers/registry.ts';
 import type { Db } from '../../src/db/connect.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
-import { encodeTrack, writeTrackFile } from '../helpers/fixtures.ts';
-import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
+import { encodeTrack, writeTrackFile } from '../../src/testing/fixtures.ts';
+import { faultyRegistry, newFaults, overLocal, type Faults } from '../helpers/providers.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/music-metadata-samples');
 const FILES = ['04 Long Drive.flac', 'id3v2.3.mp3', 'id3v2.4.mp3', 'flac.flac', 'incomplete.mp3', 'not-an-audio-file.txt'];
@@ -67,10 +67,14 @@ describe('activities', () => {
     assert.equal(first.discovered, FILES.length);
     assert.equal(second.discovered, FILES.length);
     assert.equal(await count('scan_items', 'job_id', jobId), FILES.length);
-    const f1 = await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
-    const f2 = await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+    const { counters: c1, ...f1 } = await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+    const { counters: c2, ...f2 } = await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
     assert.deepEqual(f1, { queued: FILES.length - 1, filtered: 1, unchanged: 0, renamed: 0 });
     assert.deepEqual(f2, f1);
+    // The job's counters come back with the result, the same after the retry, as the database has them.
+    assert.deepEqual(c2, c1);
+    assert.deepEqual([c1.itemsDiscovered, c1.itemsQueued, c1.itemsFiltered, c1.itemsProcessed], [FILES.length, FILES.length - 1, 1, 0]);
+    assert.deepEqual(second.counters, first.counters);
   });
 
   test('discover resumes from the page token it heartbeated', async () => {
@@ -132,7 +136,7 @@ describe('activities', () => {
 
   test('validateSession applies the wifiOnly network policy to providers that use the network', async () => {
     const { newJob, root } = await setup('wifi');
-    const providers = defaultProviders().register('netlocal', (p) => Object.assign(new LocalProvider(p.root), { usesNetwork: true }));
+    const providers = defaultProviders().with(overLocal('netlocal', (p) => Object.assign(new LocalProvider(p.root), { usesNetwork: true })));
     const metered = createActivities({ db, providers, networkPolicy: { isMetered: async () => true } });
     const jobId = await newJob();
     await db.updateTable('profiles').set({ provider: 'netlocal' }).where('root', '=', root).execute();

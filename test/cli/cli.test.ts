@@ -19,9 +19,9 @@ interface Run {
   stderr: string;
 }
 
-function runCli(args: string[], timeoutMs = 240_000): Promise<Run> {
+function runCli(args: string[], timeoutMs = 240_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -68,6 +68,11 @@ describe('music-sync command line', () => {
     const badOption = await runCli(['scan', '/tmp', '--frob']);
     assert.equal(badOption.code, 2);
     assert.equal(badOption.stderr.trim().split('\n').length, 1, badOption.stderr);
+
+    const badSetting = await runCli(['history'], 60_000, { MUSIC_SYNC_METERED: 'sometimes' });
+    assert.equal(badSetting.code, 2);
+    assert.equal(badSetting.stdout, '');
+    assert.match(badSetting.stderr, /^music-sync: MUSIC_SYNC_METERED must be 1 or 0 .*"sometimes"\n$/);
 
     const dataDir = await tempDir('music-sync-cli-data-');
     const jobId = randomUUID();
@@ -158,6 +163,11 @@ describe('music-sync command line', () => {
     const missing = await runCli(['scan', path.join(library, 'nope'), '--data-dir', dataDir]);
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+
+    // The provider checks a profile's root, for the API and the command line alike.
+    const notFolder = await runCli(['profile', 'add', 'x', '--root', path.join(library, 'a.mp3'), '--data-dir', dataDir]);
+    assert.equal(notFolder.code, 2, notFolder.stderr);
+    assert.match(notFolder.stderr, /^music-sync: \/.*\/a\.mp3 is not a folder\n$/);
   });
 });
 

@@ -9,18 +9,19 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { SyncCancelledError, SyncInProgressError, SyncProviderError } from '../../src/client/errors.ts';
 import type { SyncEvent, Track } from '../../src/client/types.ts';
 import { listEvents } from '../../src/db/events.ts';
-import { openStack, type Stack } from '../../src/stack/stack.ts';
+import { openApp, type App } from '../../src/app/open.ts';
+import { readSettings } from '../../src/app/settings.ts';
 import { REPO_ROOT } from '../../src/stack/temporal.ts';
-import { DEFAULT_SYNC_CONFIG, type SyncConfig } from '../../src/sync/config.ts';
-import { filterFile } from '../../src/sync/audio-formats.ts';
-import type { SyncPhase } from '../../src/sync/contract.ts';
-import { generateLibrary, writeTrackFile, type GeneratedTrack } from '../helpers/fixtures.ts';
+import { DEFAULT_SYNC_CONFIG, type SyncConfig } from '../../src/contract/config.ts';
+import { filterFile } from '../../src/media/audio-formats.ts';
+import type { SyncPhase } from '../../src/contract/sync.ts';
+import { generateLibrary, writeTrackFile, type GeneratedTrack } from '../../src/testing/fixtures.ts';
 
 // Read in place, never copied. MUSIC_SYNC_CORPUS points elsewhere; without the folder scenario a is skipped.
 const CORPUS = path.resolve(process.env.MUSIC_SYNC_CORPUS ?? path.join(REPO_ROOT, '../shared/corpus/music-metadata-samples'));
 const PHASES: SyncPhase[] = ['queued', 'validate', 'discover', 'filter', 'process', 'resolve', 'complete'];
 
-let stack: Stack;
+let stack: App;
 let tmp: string;
 let profileCounter = 0;
 
@@ -67,7 +68,7 @@ describe('music-sync end to end (Temporal dev server + embedded Postgres)', { ti
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'music-sync-e2e-'));
     // Run as root, embedded Postgres runs as a `postgres` user, which must be able to reach its data dir.
     await fs.chmod(tmp, 0o755);
-    stack = await openStack({ dataDir: path.join(tmp, 'data'), worker: true, ui: false });
+    stack = await openApp(readSettings(), { temporal: 'start', dataDir: path.join(tmp, 'data'), worker: true, ui: false });
   });
 
   after(async () => {

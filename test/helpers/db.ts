@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { readSettings } from '../../src/app/settings.ts';
 import { createDb, type Db } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { startPostgres } from '../../src/stack/postgres.ts';
@@ -20,8 +21,9 @@ export interface TestDb {
  * server of DATABASE_URL when it is set. Every database it makes is migrated and dropped at close.
  */
 export async function startTestDb(): Promise<TestDb> {
-  const dataDir = process.env.DATABASE_URL ? undefined : await mkdtemp(path.join(os.tmpdir(), 'music-sync-test-'));
-  const server = await startPostgres({ dataDir: dataDir ?? os.tmpdir() });
+  const { databaseUrl } = readSettings();
+  const dataDir = databaseUrl ? undefined : await mkdtemp(path.join(os.tmpdir(), 'music-sync-test-'));
+  const server = await startPostgres({ url: databaseUrl, dataDir: dataDir ?? os.tmpdir() });
   const adminUrl = server.url;
   const made: { name: string; db: Db }[] = [];
   const createDatabase = async () => {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LocalProvider } from '../../src/providers/local/index.ts';
+import { LocalProvider, localProvider } from '../../src/providers/local/index.ts';
 import { defaultProviders, type ProviderRegistry } from '../../src/providers/registry.ts';
-import type { ChangeFeed, ListPage, ProviderChange, ProviderFile, RandomAccessReader, StorageProvider } from '../../src/providers/types.ts';
+import type {
+  ChangeFeed, ListPage, ProviderChange, ProviderFile, ProviderModule, RandomAccessReader, StorageProvider,
+} from '../../src/providers/types.ts';
 import { ProviderError } from '../../src/providers/types.ts';
 
 /**
@@ -23,12 +25,17 @@ export interface Faults {
   listCalls: number;
 }
 
-export function faultyRegistry(faults: Faults): ProviderRegistry {
+/** A test provider kind over a local folder: its profiles are checked and normalised as local ones. */
+export function overLocal<K extends string>(kind: K, create: ProviderModule['create']): ProviderModule<K> {
+  return { kind, normalizeProfile: localProvider.normalizeProfile, create };
+}
+
+export function faultyRegistry(faults: Faults): ProviderRegistry<string> {
   // The journaled provider's server-side state: what each cursor it handed out saw.
   const journal = new Map<string, Map<string, ProviderFile>>();
   return defaultProviders()
-    .register('journaled', (profile) => journaledProvider(new LocalProvider(profile.root), faults, journal))
-    .register('faulty', (profile) => {
+    .with(overLocal('journaled', (profile) => journaledProvider(new LocalProvider(profile.root), faults, journal)))
+    .with(overLocal('faulty', (profile) => {
     const local = new LocalProvider(profile.root);
     return {
       kind: 'faulty',
@@ -48,7 +55,7 @@ export function faultyRegistry(faults: Faults): ProviderRegistry {
         return local.open(file);
       },
     };
-  });
+  }));
 }
 
 export function newFaults(partial: Partial<Faults> = {}): Faults {

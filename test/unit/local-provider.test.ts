@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { PROVIDER_KINDS } from '../../src/contract/providers.ts';
 import { LocalProvider } from '../../src/providers/local/index.ts';
+import { defaultProviders } from '../../src/providers/registry.ts';
 import { ProviderError } from '../../src/providers/types.ts';
 
 let root: string;
@@ -65,4 +67,17 @@ test('reads byte ranges', async () => {
 test('a missing root is unavailable (never an empty library); a missing file is notFound', async () => {
   await assert.rejects(new LocalProvider(path.join(root, 'nope')).validate(), (e: unknown) => e instanceof ProviderError && e.kind === 'unavailable');
   await assert.rejects(new LocalProvider(root).open({ fileId: '', path: 'missing.mp3' }), (e: unknown) => e instanceof ProviderError && e.kind === 'notFound');
+});
+
+test('the registry: a local profile is stored with an absolute folder; an unknown kind or a non-folder is refused', async () => {
+  const providers = defaultProviders();
+  assert.deepEqual(providers.kinds(), [...PROVIDER_KINDS]);
+  const relative = path.relative(process.cwd(), path.join(root, 'b'));
+  assert.deepEqual(await providers.normalizeProfile('local', { root: relative, settings: {} }), { root: path.join(root, 'b'), settings: {} });
+  await assert.rejects(providers.normalizeProfile('local', { root: path.join(root, 'a.mp3'), settings: {} }), (e: unknown) =>
+    e instanceof ProviderError && e.kind === 'invalid' && /is not a folder/.test(e.message));
+  await assert.rejects(providers.normalizeProfile('local', { root: path.join(root, 'nope'), settings: {} }), /is not a folder/);
+  assert.throws(() => providers.create({ provider: 'ftp', root, settings: {} }), (e: unknown) =>
+    e instanceof ProviderError && e.kind === 'invalid' && /unknown provider "ftp" \(known: local\)/.test(e.message));
+  assert.ok(providers.create({ provider: 'local', root, settings: {} }) instanceof LocalProvider);
 });

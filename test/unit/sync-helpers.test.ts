@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { filterFile } from '../../src/sync/audio-formats.ts';
-import { DEFAULT_SYNC_CONFIG, gracePeriodMs, resolveConfig } from '../../src/sync/config.ts';
-import { mapLimit } from '../../src/sync/map-limit.ts';
-import { titleFromPath, toTrackTags } from '../../src/sync/tags.ts';
+import { filterFile } from '../../src/media/audio-formats.ts';
+import { DEFAULT_SYNC_CONFIG, gracePeriodMs, resolveConfig } from '../../src/contract/config.ts';
+import { mapLimit } from '../../src/activities/map-limit.ts';
+import { titleFromPath, toTrackTags } from '../../src/media/tags.ts';
 import type { IAudioMetadata } from 'music-metadata';
 
 test('filter keeps audio by extension or MIME type and drops the rest with a reason', () => {

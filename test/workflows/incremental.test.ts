@@ -12,11 +12,11 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.ts';
 import { InvalidInputError, SyncCancelledError, SyncProviderError } from '../../src/client/errors.ts';
 import { SyncClient, type StartedSync } from '../../src/client/sync-client.ts';
-import type { SyncConfig } from '../../src/sync/config.ts';
-import type { SyncResult } from '../../src/sync/contract.ts';
+import type { SyncConfig } from '../../src/contract/config.ts';
+import type { SyncResult } from '../../src/contract/sync.ts';
 import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
-import { encodeTrack, generateLibrary, writeTrackFile, type FixtureTags } from '../helpers/fixtures.ts';
+import { encodeTrack, generateLibrary, writeTrackFile, type FixtureTags } from '../../src/testing/fixtures.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 

@@ -1,7 +1,9 @@
 // Replays saved histories (binary protobuf, as fetched from the server) against today's workflow code: a change that would break running syncs
-// (non-determinism) fails here. Refresh with `UPDATE_HISTORIES=1 node --test test/workflows/sync-workflow.test.ts`
-// only when a change is meant to be incompatible (and then version the workflow instead, if syncs may be running).
-// v1-* were recorded before the parallel batch loops (workflow patch 'parallel-batch-slots') and must keep replaying.
+// (non-determinism) fails here. Each generation of the workflow keeps its histories, and all of them must keep replaying:
+// - v1-*: before the parallel batch loops (workflow patch 'parallel-batch-slots');
+// - v2-*: before the workflow recorded every phase itself (patch 'workflow-records-phases');
+// - v3-*: today's. A change behind a new patch raises HISTORY_GENERATION in test/workflows/sync-workflow.test.ts and
+//   records the next generation with `UPDATE_HISTORIES=1 node --test test/workflows/sync-workflow.test.ts`.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +25,9 @@ before(async () => {
 
 test('saved histories replay without non-determinism', { timeout: 120_000 }, async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.history.bin')).sort();
-  assert.ok(files.length >= 4, `expected saved histories in ${DIR}, found ${files.length}`);
+  for (const generation of ['v1', 'v2', 'v3']) {
+    assert.ok(files.filter((f) => f.startsWith(`${generation}-`)).length >= 4, `expected saved ${generation} histories in ${DIR}`);
+  }
   for (const file of files) {
     const history = temporal.api.history.v1.History.decode(await readFile(path.join(DIR, file)));
     await assert.doesNotReject(

@@ -12,11 +12,16 @@ const { temporal } = proto;
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.ts';
 import { SyncClient } from '../../src/client/sync-client.ts';
-import { SyncCancelledError, SyncInProgressError, SyncProviderError, SyncTimeoutError } from '../../src/client/errors.ts';
+import { networkPolicyOf } from '../../src/app/open.ts';
+import { readSettings } from '../../src/app/settings.ts';
+import {
+  SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError, SyncTimeoutError,
+} from '../../src/client/errors.ts';
+import { LocalProvider } from '../../src/providers/local/index.ts';
 import type { ProviderRegistry } from '../../src/providers/registry.ts';
-import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows } from '../../src/workers/worker.ts';
+import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows, createSyncWorker } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
-import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
+import { faultyRegistry, newFaults, overLocal, type Faults } from '../helpers/providers.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/music-metadata-samples');
@@ -62,7 +67,7 @@ interface Harness {
 
 async function harness(name: string, files: number, faults: Faults): Promise<Harness> {
   const taskQueue = `wf-test-${++queueNo}`;
-  const providers: ProviderRegistry = faultyRegistry(faults);
+  const providers: ProviderRegistry<string> = faultyRegistry(faults);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -83,12 +88,16 @@ async function activityTypes(workflowId: string): Promise<string[]> {
     .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
 }
 
+/** The generation of the workflow code the saved histories are recorded with: raise it with every
+ * change behind `patched()`, so the histories of each generation stay beside the newer ones. */
+const HISTORY_GENERATION = 'v3';
+
 /** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). */
 async function saveHistory(name: string, workflowId: string): Promise<void> {
   if (!process.env.UPDATE_HISTORIES) return;
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(history).finish();
-  await writeFile(path.join(import.meta.dirname, '..', 'histories', `${name}.history.bin`), bytes);
+  await writeFile(path.join(import.meta.dirname, '..', 'histories', `${HISTORY_GENERATION}-${name}.history.bin`), bytes);
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -103,7 +112,11 @@ describe('syncWorkflow (time-skipping)', () => {
   test('runs the phases in order and records them as events', { timeout: 120_000 }, async () => {
     const h = await harness('phases', 12, newFaults());
     const started = await h.sync.startFullSync(h.profileId, { batchSize: 5, parallelBatches: 1 });
-    const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
+    // The progress query is answered by a worker, so it is asked while this one still runs.
+    const [result, progress] = await h.worker.runUntil(async () => {
+      const result = await h.sync.waitForResult(started.jobId);
+      return [result, await h.sync.progress(started.jobId)] as const;
+    });
     assert.equal(result.status, 'completed');
     assert.equal(result.counters.itemsDiscovered, 13);
     assert.equal(result.counters.itemsFiltered, 1);
@@ -120,6 +133,13 @@ describe('syncWorkflow (time-skipping)', () => {
       'started', 'phase:validate', 'phase:discover', 'phase:filter', 'phase:process', 'phase:resolve', 'phase:complete', 'terminal',
     ]);
     assert.equal(events.at(-1)!.type, 'completed');
+    // The database owns the counters; what the workflow shows in its progress query is their copy.
+    const job = await h.sync.getStatus(started.jobId);
+    assert.equal(progress.phase, 'complete');
+    assert.equal(job.phase, 'complete');
+    assert.deepEqual(progress.counters, result.counters);
+    assert.equal(progress.counters.itemsProcessed, job.itemsProcessed);
+    assert.equal(progress.counters.bytesRead, job.bytesRead);
     await saveHistory('full-sync', started.workflowId);
   });
 
@@ -214,6 +234,32 @@ describe('syncWorkflow (time-skipping)', () => {
     const description = await env.client.workflow.getHandle(started.workflowId).describe();
     assert.equal(description.status.name, 'FAILED', 'ended by the workflow itself, not killed by the run timeout');
     await saveHistory('graceful-timeout', started.workflowId);
+  });
+
+  test('a worker given a metered network postpones wifiOnly syncs of providers that use the network', { timeout: 120_000 }, async () => {
+    const taskQueue = `wf-test-${++queueNo}`;
+    const providers = faultyRegistry(newFaults()).with(
+      overLocal('netlocal', (p) => Object.assign(new LocalProvider(p.root), { usesNetwork: true })),
+    );
+    const worker = await createSyncWorker({
+      connection: env.nativeConnection, taskQueue, workflowBundle: bundle, db: testDb.db, providers,
+      networkPolicy: networkPolicyOf(readSettings({ MUSIC_SYNC_METERED: '1' })),
+    });
+    const sync = new SyncClient({ temporal: env.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
+    const profile = await sync.registerProfile({ name: 'metered', provider: 'netlocal', root: await makeFolder('metered', 2) });
+    await worker.runUntil(async () => {
+      const postponed = await sync.startFullSync(profile.id, { wifiOnly: true });
+      await assert.rejects(sync.waitForResult(postponed.jobId), (err: unknown) => {
+        assert.ok(err instanceof SyncFailedError, `got ${(err as Error).name}`);
+        assert.match(err.message, /network is metered/);
+        return true;
+      });
+      const job = await sync.getStatus(postponed.jobId);
+      assert.deepEqual([job.status, job.errorKind, job.itemsDiscovered], ['failed', 'NetworkPolicy', 0]);
+      // The same worker syncs the profile when the sync does not ask for Wi-Fi.
+      const allowed = await sync.startFullSync(profile.id);
+      assert.equal((await sync.waitForResult(allowed.jobId)).counters.itemsProcessed, 2);
+    });
   });
 
   test('a second start for the same profile is SyncInProgress; other profiles run in parallel', { timeout: 120_000 }, async () => {

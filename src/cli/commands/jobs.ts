@@ -1,19 +1,20 @@
 // Jobs: sync (start, maybe follow), status, cancel, history, failed.
 import type { SyncClient } from '../../client/sync-client.ts';
-import { openFullStack, temporalGiven, withDb, type CliContext } from '../context.ts';
+import { openServices, temporalGiven, withDb, type CliContext } from '../context.ts';
 import { followJob } from '../follow.ts';
-import { formatDate, formatDuration, isTerminal, jobElapsedMs, jobSummary, table } from '../output.ts';
+import { isTerminal } from '../../contract/sync.ts';
+import { formatDate, formatDuration, jobElapsedMs, jobSummary, table } from '../output.ts';
 
 export async function syncCommand(ctx: CliContext, profileArg: string, options: { incremental: boolean; wait: boolean }): Promise<number> {
   // With our own dev server nobody else polls the task queue: run the worker here and stay until the end.
-  const ownWorker = !temporalGiven();
+  const ownWorker = !temporalGiven(ctx);
   if (ownWorker && !options.wait) {
     ctx.out.warn('note: no TEMPORAL_ADDRESS and no `music-sync up`, so this command runs the sync itself and waits for it (as --wait)');
   }
   const wait = options.wait || ownWorker;
-  const { stack, close } = await openFullStack(ctx, { worker: ownWorker, ui: false });
+  const { app, close } = await openServices(ctx, { worker: ownWorker, ui: false });
   try {
-    const { sync } = stack;
+    const { sync } = app;
     const profile = await sync.getProfile(profileArg);
     const started = options.incremental ? await sync.startIncrementalSync(profile.id) : await sync.startFullSync(profile.id);
     const mode = options.incremental ? 'incremental' : 'full';
@@ -52,10 +53,10 @@ export async function statusCommand(ctx: CliContext, jobId: string): Promise<num
 
 export async function cancelCommand(ctx: CliContext, jobId: string): Promise<number> {
   // A job of our own dev server only moves while a worker runs: run one here to carry the cancel out.
-  const ownWorker = !temporalGiven();
-  const { stack, close } = await openFullStack(ctx, { worker: ownWorker, ui: false });
+  const ownWorker = !temporalGiven(ctx);
+  const { app, close } = await openServices(ctx, { worker: ownWorker, ui: false });
   try {
-    const { sync } = stack;
+    const { sync } = app;
     const asked = await sync.cancelSync(jobId, 'cancelled from the command line');
     if (!asked) {
       const job = await sync.getStatus(jobId);

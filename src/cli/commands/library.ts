@@ -1,17 +1,13 @@
 // Profiles and the library: profile add/list, tracks, duplicates. Database only, no Temporal.
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { UsageError } from '../args.ts';
 import { withDb, type CliContext } from '../context.ts';
 import { formatDate, formatDuration, table, trackJson } from '../output.ts';
 
 export async function profileAddCommand(ctx: CliContext, name: string, options: { provider: string; root: string | undefined }): Promise<number> {
-  if (!options.root) throw new UsageError('profile add: missing --root <dir>', 'usage: music-sync profile add <name> --root <dir> [--provider local]');
-  const root = options.provider === 'local' ? path.resolve(options.root) : options.root;
-  if (options.provider === 'local' && !(await fs.stat(root).catch(() => undefined))?.isDirectory()) {
-    throw new UsageError(`profile add: ${options.root} is not a folder`);
-  }
+  const root = options.root;
+  if (!root) throw new UsageError('profile add: missing --root <dir>', 'usage: music-sync profile add <name> --root <dir> [--provider local]');
   return withDb(ctx, async ({ sync }) => {
+    // The provider checks and normalises the root (a local one: an existing folder, made absolute).
     const profile = await sync.registerProfile({ name, provider: options.provider, root });
     if (ctx.json) await ctx.out.writeJson(profile);
     else ctx.out.print(`profile ${profile.name} (${profile.provider}) -> ${profile.root}`);

@@ -1,25 +1,26 @@
 // `music-sync scan <dir>`: the one-shot command. Starts what the environment does not give, syncs the
 // folder with a worker in this process, reports, and stops everything it started.
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { InvalidInputError, SyncInProgressError } from '../../client/errors.ts';
 import type { StartedSync, SyncClient } from '../../client/sync-client.ts';
 import type { ProfileInfo } from '../../client/types.ts';
+import { localProvider } from '../../providers/local/index.ts';
+import { ProviderError } from '../../providers/types.ts';
 import { UsageError } from '../args.ts';
-import { openFullStack, type CliContext } from '../context.ts';
+import { openServices, type CliContext } from '../context.ts';
 import { followJob } from '../follow.ts';
 import { profileNameFor } from '../names.ts';
 import { jobSummary, oneLine, trackJson } from '../output.ts';
 
 export async function scanCommand(ctx: CliContext, dirArg: string, options: { full?: boolean } = {}): Promise<number> {
-  const root = path.resolve(dirArg);
-  const stat = await fs.stat(root).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new UsageError(`${dirArg} is not a folder`);
+  // Checked before anything starts: a wrong folder is a usage error, found in milliseconds.
+  const { root } = await localProvider.normalizeProfile({ root: dirArg, settings: {} }).catch((err: unknown) => {
+    throw err instanceof ProviderError ? new UsageError(err.message) : err;
+  });
 
   const startedAt = Date.now();
-  const { stack, close } = await openFullStack(ctx, { worker: true, ui: false });
+  const { app, close } = await openServices(ctx, { worker: true, ui: false });
   try {
-    const { sync } = stack;
+    const { sync } = app;
     const profile = await ensureLocalProfile(ctx, sync, root);
     const started = await startScan(ctx, sync, profile, options.full === true);
     ctx.out.info(`scanning ${root} (profile ${profile.name}, job ${started.jobId})`);

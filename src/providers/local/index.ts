@@ -1,6 +1,6 @@
 import { promises as fs, type Dirent } from 'node:fs';
 import path from 'node:path';
-import type { ListPage, ProviderFile, ProviderProfile, RandomAccessReader, StorageProvider } from '../types.ts';
+import type { ListPage, ProfileLocation, ProviderFile, ProviderModule, RandomAccessReader, StorageProvider } from '../types.ts';
 import { ProviderError } from '../types.ts';
 import { compareSegments } from './order.ts';
 
@@ -114,6 +114,17 @@ function toProviderError(err: unknown, where: string): ProviderError {
   return new ProviderError('unavailable', `${where}: ${(err as Error).message}`, { cause: err });
 }
 
-export function localProvider(profile: ProviderProfile): StorageProvider {
-  return new LocalProvider(profile.root);
+/** A local profile's root is stored as an absolute path, and must be a folder when it is registered
+ * (a sync later tells an unmounted folder apart from an empty one, see `validate`). */
+async function normalizeProfile(location: ProfileLocation): Promise<ProfileLocation> {
+  const root = path.resolve(location.root);
+  const stat = await fs.stat(root).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new ProviderError('invalid', `${root} is not a folder`);
+  return { root, settings: location.settings };
 }
+
+export const localProvider: ProviderModule<'local'> = {
+  kind: 'local',
+  normalizeProfile,
+  create: (profile) => new LocalProvider(profile.root),
+};

@@ -1,23 +1,23 @@
+import type { ResolveInput, ResolveResult } from '../contract/sync.ts';
 import { emitEvent } from '../db/events.ts';
-import { countersOf, getJob, setPhase } from '../db/jobs.ts';
-import { countItems } from '../db/scan-items.ts';
+import { countersOf, getJob, recordResolution } from '../db/jobs.ts';
+import { countAudioListed } from '../db/scan-items.ts';
 import { countDuplicateGroups, countGone, countLiveTracks, softDeleteGone } from '../db/tracks.ts';
-import type { ResolveInput, ResolveResult } from '../sync/contract.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput } from './failures.ts';
 
-export function resolveActivities({ db }: ActivityDeps) {
+export function deletionActivities({ db }: ActivityDeps) {
   return {
     /**
-     * After the queue is processed: tracks whose file is gone are soft-deleted (renames were already claimed
-     * by processBatch, so what is left is really gone), unless the listing looks like a provider
-     * fault (empty, or most of the library missing): then nothing is deleted and the job is marked
-     * for review. Counts the duplicate groups of the live library.
+     * The resolve phase (its activity keeps the name `resolveConflicts`, which recorded histories
+     * use): tracks whose files left the listing are soft-deleted, unless the listing looks like a
+     * provider fault (empty, or most of the library missing); then nothing is deleted and the job is
+     * marked for review. Renames and moves were already claimed while processing, so what is left
+     * is really gone. Then counts the duplicate groups of the live library.
      */
     async resolveConflicts(input: ResolveInput): Promise<ResolveResult> {
       const job = await getJob(db, input.jobId);
       if (!job) throw invalidInput(`sync job ${input.jobId} does not exist`);
-      await setPhase(db, input.jobId, 'resolve');
       return db.transaction().execute(async (trx) => {
         let deleted = 0;
         let needsReview: string | null = null;
@@ -25,8 +25,7 @@ export function resolveActivities({ db }: ActivityDeps) {
         // from the snapshot), so a live track whose path is not among its audio items is gone.
         const live = await countLiveTracks(trx, job.profile_id);
         const gone = await countGone(trx, job.profile_id, input.jobId);
-        const audioListed =
-          (await countItems(trx, input.jobId)) - (await countItems(trx, input.jobId, 'filtered')) - (await countItems(trx, input.jobId, 'removed'));
+        const audioListed = await countAudioListed(trx, input.jobId);
         const guarded = input.massDeleteRatio < 1;
         const emptyListing = audioListed === 0 && gone > 0;
         const mass = gone >= input.massDeleteMinTracks && gone > input.massDeleteRatio * live;
@@ -38,20 +37,12 @@ export function resolveActivities({ db }: ActivityDeps) {
           deleted = await softDeleteGone(trx, job.profile_id, input.jobId);
         }
         const duplicateGroups = await countDuplicateGroups(trx, job.profile_id);
-        const row = await trx
-          .updateTable('sync_jobs')
-          .set((eb) => ({
-            items_deleted: eb('items_deleted', '+', deleted),
-            duplicate_groups: duplicateGroups,
-            needs_review: needsReview,
-          }))
-          .where('id', '=', input.jobId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
+        const row = await recordResolution(trx, input.jobId, { deleted, duplicateGroups, needsReview });
+        const counters = countersOf(row);
         await emitEvent(trx, input.jobId, 'resolve:done', 'progress', {
-          phase: 'resolve', counters: countersOf(row), ...(needsReview ? { needsReview } : {}),
+          phase: 'resolve', counters, ...(needsReview ? { needsReview } : {}),
         });
-        return { deleted: row.items_deleted, duplicateGroups, needsReview };
+        return { deleted: counters.itemsDeleted, duplicateGroups, needsReview, counters };
       });
     },
   };

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { parseFromTokenizer } from 'music-metadata';
+import type { TrackTags } from '../contract/track.ts';
 import type { ProviderFile, RandomAccessReader, StorageProvider } from '../providers/types.ts';
 import { ReaderTokenizer } from './reader-tokenizer.ts';
-import { toTrackTags, type TrackTags } from './tags.ts';
+import { toTrackTags } from './tags.ts';
 
 export interface ReadTrackResult {
   tags: TrackTags;

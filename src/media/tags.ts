@@ -1,35 +1,7 @@
+// music-metadata's reading of a file, turned into the tags a track keeps (src/contract/track.ts):
+// text trimmed, lists without duplicates, numbers finite, a title even when the file has none.
 import type { IAudioMetadata } from 'music-metadata';
-
-/** The tags we keep for a track, in our own names (one name per idea across code, schema and CLI). */
-export interface TrackTags {
-  title: string;
-  artists: string[];
-  album: string | null;
-  albumArtist: string | null;
-  trackNo: number | null;
-  trackTotal: number | null;
-  discNo: number | null;
-  discTotal: number | null;
-  year: number | null;
-  genres: string[];
-  durationMs: number | null;
-  codec: string | null;
-  container: string | null;
-  bitrate: number | null;
-  sampleRate: number | null;
-  channels: number | null;
-  lossless: boolean | null;
-  mbTrackId: string | null;
-  mbRecordingId: string | null;
-  mbAlbumId: string | null;
-  mbArtistIds: string[];
-  mbAlbumArtistIds: string[];
-  replaygainTrackGainDb: number | null;
-  replaygainTrackPeak: number | null;
-  replaygainAlbumGainDb: number | null;
-  replaygainAlbumPeak: number | null;
-  hasArtwork: boolean;
-}
+import type { TrackTags } from '../contract/track.ts';
 
 const int = (n: number | null | undefined): number | null =>
   typeof n === 'number' && Number.isFinite(n) ? Math.round(n) : null;
@@ -77,15 +49,19 @@ export function toTrackTags(meta: IAudioMetadata, relPath: string): TrackTags {
     sampleRate: int(format.sampleRate),
     channels: int(format.numberOfChannels),
     lossless: format.lossless ?? null,
-    mbTrackId: text(common.musicbrainz_trackid),
-    mbRecordingId: text(common.musicbrainz_recordingid),
-    mbAlbumId: text(common.musicbrainz_albumid),
-    mbArtistIds: texts(common.musicbrainz_artistid),
-    mbAlbumArtistIds: texts(common.musicbrainz_albumartistid),
-    replaygainTrackGainDb: num(common.replaygain_track_gain?.dB),
-    replaygainTrackPeak: num(common.replaygain_track_peak?.ratio),
-    replaygainAlbumGainDb: num(common.replaygain_album_gain?.dB),
-    replaygainAlbumPeak: num(common.replaygain_album_peak?.ratio),
     hasArtwork: (common.picture?.length ?? 0) > 0,
+    musicbrainz: {
+      trackId: text(common.musicbrainz_trackid),
+      recordingId: text(common.musicbrainz_recordingid),
+      albumId: text(common.musicbrainz_albumid),
+      artistIds: texts(common.musicbrainz_artistid),
+      albumArtistIds: texts(common.musicbrainz_albumartistid),
+    },
+    replayGain: {
+      trackGainDb: num(common.replaygain_track_gain?.dB),
+      trackPeak: num(common.replaygain_track_peak?.ratio),
+      albumGainDb: num(common.replaygain_album_gain?.dB),
+      albumPeak: num(common.replaygain_album_peak?.ratio),
+    },
   };
 }

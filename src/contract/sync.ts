@@ -1,32 +1,20 @@
-// What the workflow and its activities pass each other: ids, counts and cursors, never file lists.
-// Pure types and constants, imported by the workflow.
+// What the workflow, its activities and the client pass each other: ids, counts and cursors, never file
+// lists. Pure types and constants; workflow code imports them.
 import type { SyncConfig } from './config.ts';
+import type { Counters } from './counters.ts';
 
 export type SyncMode = 'full' | 'incremental';
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+export type TerminalStatus = Exclude<JobStatus, 'queued' | 'running'>;
 export type SyncPhase =
   | 'queued' | 'validate' | 'discover' | 'filter' | 'process' | 'resolve' | 'complete';
 
-export interface Counters {
-  itemsDiscovered: number;
-  itemsFiltered: number;
-  itemsQueued: number;
-  itemsProcessed: number;
-  itemsAdded: number;
-  itemsUpdated: number;
-  itemsRenamed: number;
-  itemsUnchanged: number;
-  itemsFailed: number;
-  itemsDeleted: number;
-  duplicateGroups: number;
-  bytesRead: number;
-}
+const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
 
-export const ZERO_COUNTERS: Counters = {
-  itemsDiscovered: 0, itemsFiltered: 0, itemsQueued: 0, itemsProcessed: 0, itemsAdded: 0,
-  itemsUpdated: 0, itemsRenamed: 0, itemsUnchanged: 0, itemsFailed: 0, itemsDeleted: 0,
-  duplicateGroups: 0, bytesRead: 0,
-};
+/** A job in one of these states has ended and never changes again. */
+export function isTerminal(status: string): status is TerminalStatus {
+  return (TERMINAL as readonly string[]).includes(status);
+}
 
 export interface SyncWorkflowInput {
   jobId: string;
@@ -51,13 +39,16 @@ export interface SyncProgress {
   counters: Counters;
 }
 
+// ---- activities: one input object per call; results that change counters carry the job's counters
+
 export interface StartJobInput { jobId: string; profileId: string; mode: SyncMode; workflowId: string }
+export interface PhaseInput { jobId: string; phase: SyncPhase }
 export interface ValidateInput { jobId: string; wifiOnly: boolean }
 export interface DiscoverInput { jobId: string; pageSize: number; mode?: SyncMode }
-export interface DiscoverResult { discovered: number }
+export interface DiscoverResult { discovered: number; counters: Counters }
 export interface FilterInput { jobId: string; maxFileSize: number; mode?: SyncMode }
 /** `unchanged` and `renamed` are settled by the incremental diff without reading a byte. */
-export interface FilterResult { queued: number; filtered: number; unchanged?: number; renamed?: number }
+export interface FilterResult { queued: number; filtered: number; unchanged: number; renamed: number; counters: Counters }
 export interface ProcessBatchInput {
   jobId: string;
   batchSize: number;
@@ -68,6 +59,7 @@ export interface ProcessBatchInput {
   slot?: number;
   slots?: number;
 }
+/** What one batch did; `counters` are the job's totals after it. */
 export interface ProcessBatchResult {
   processed: number;
   added: number;
@@ -78,18 +70,21 @@ export interface ProcessBatchResult {
   bytesRead: number;
   /** Items still pending after this batch (in its slot, when it has one). */
   remaining: number;
+  counters: Counters;
 }
 export interface ResolveInput { jobId: string; massDeleteRatio: number; massDeleteMinTracks: number }
-export interface ResolveResult { deleted: number; duplicateGroups: number; needsReview: string | null }
+export interface ResolveResult { deleted: number; duplicateGroups: number; needsReview: string | null; counters: Counters }
 export interface CompleteJobInput {
   jobId: string;
-  status: Exclude<JobStatus, 'queued' | 'running'>;
+  status: TerminalStatus;
   error?: { message: string; kind: string; recoverable: boolean };
 }
 export interface CompleteJobResult { counters: Counters; needsReview: string | null }
-export interface PhaseInput { jobId: string; phase: SyncPhase }
+
+// ---- names shared by the workflow, the worker and the client
 
 export const SYNC_TASK_QUEUE = 'music-sync';
+export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 export const CANCEL_SIGNAL = 'cancel';
 export const PROGRESS_QUERY = 'progress';
 
@@ -97,5 +92,3 @@ export const PROGRESS_QUERY = 'progress';
 export function workflowIdForProfile(profileId: string): string {
   return `music-sync/${profileId}`;
 }
-
-export type { SyncConfig };

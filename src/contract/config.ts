@@ -1,4 +1,4 @@
-// SyncConfig: the seed's knobs, with the defaults a home library on a laptop wants. Pure data: the
+// SyncConfig: the knobs of one sync, with the defaults a home library on a laptop wants. Pure data: the
 // workflow imports it, so nothing here may touch Node APIs.
 
 export interface SyncConfig {

@@ -5,14 +5,15 @@ import type { StorageProvider } from '../providers/types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput, toActivityFailure } from './failures.ts';
 
+/** What an activity works on: the job, its profile and that profile's provider. */
 export interface JobContext {
   job: SyncJobRow;
   profile: Profile;
   provider: StorageProvider;
 }
 
-/** The job an activity works for, its profile and that profile's provider; a missing one is bad input. */
-export async function loadJob({ db, providers }: ActivityDeps, jobId: string): Promise<JobContext> {
+/** Loads the job an activity works for; a job or profile that does not exist is bad input. */
+export async function loadJobContext({ db, providers }: ActivityDeps, jobId: string): Promise<JobContext> {
   const job = await getJob(db, jobId);
   if (!job) throw invalidInput(`sync job ${jobId} does not exist`);
   const profile = await getProfile(db, job.profile_id);

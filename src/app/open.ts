@@ -1,0 +1,142 @@
+// The composition root: from the settings, the one place that builds the database, the Temporal
+// connection, the provider registry with the host's network policy, the client and the worker. The
+// CLI, the bench and the end-to-end tests take what it built; everything it opens, `close` closes.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { NetworkPolicy } from '../activities/index.ts';
+import { SyncClient } from '../client/sync-client.ts';
+import { createDb, type Db } from '../db/connect.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { defaultProviders, type ProviderRegistry } from '../providers/registry.ts';
+import { startPostgres, type PostgresHandle } from '../stack/postgres.ts';
+import { ensureSearchAttributes } from '../stack/search-attributes.ts';
+import { givenTemporal, startTemporal, type TemporalHandle } from '../stack/temporal.ts';
+import { createSyncWorker } from '../workers/worker.ts';
+import type { Settings } from './settings.ts';
+
+/** Where a `lazy` app looks for Temporal when the settings name no server: `music-sync up`'s port. */
+const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+export interface OpenOptions {
+  dataDir: string;
+  log?: (line: string) => void;
+}
+
+export interface AppOptions extends OpenOptions {
+  /** `start`: the server of the settings, or a dev server started here. `lazy`: connect on first use to
+   * the server of the settings (or a local `up`), and never start one; for commands that read only
+   * the database and may not need Temporal at all. */
+  temporal: 'start' | 'lazy';
+  /** Run a worker in this process (the one-shot commands and `up` do). */
+  worker?: boolean;
+  /** Fixed ports for the dev server (`up`): 7233 and the Web UI on 8233. */
+  temporalPort?: number;
+  uiPort?: number;
+  ui?: boolean;
+}
+
+/** The library database, migrated. */
+export interface OpenDatabase {
+  db: Db;
+  databaseUrl: string;
+  postgres: PostgresHandle;
+  /** Migrations this open applied (none when the schema was up to date). */
+  migrated: string[];
+  close(): Promise<void>;
+}
+
+export interface App extends OpenDatabase {
+  settings: Settings;
+  temporal: TemporalHandle;
+  client: Client;
+  providers: ProviderRegistry;
+  networkPolicy: NetworkPolicy;
+  sync: SyncClient;
+  worker: Worker | undefined;
+  /** Runs the worker (if any) until `close` is called. */
+  workerRun: Promise<void> | undefined;
+}
+
+/** The host's network as the settings describe it. */
+export function networkPolicyOf(settings: Settings): NetworkPolicy {
+  const { metered } = settings;
+  return { isMetered: async () => metered };
+}
+
+/** Closes what was opened, last first; one failure does not keep the rest open. */
+function closer(log: (line: string) => void) {
+  const steps: (() => Promise<void>)[] = [];
+  return {
+    add: (fn: () => Promise<void>) => void steps.push(fn),
+    close: async () => {
+      for (const fn of steps.reverse()) await fn().catch((err) => log(`shutdown: ${(err as Error).message}`));
+      steps.length = 0;
+    },
+  };
+}
+
+/** Postgres from the settings (or embedded, in the data dir), migrated to the latest schema. */
+export async function openDatabase(settings: Settings, options: OpenOptions): Promise<OpenDatabase> {
+  const log = options.log ?? (() => {});
+  const cleanup = closer(log);
+  try {
+    const postgres = await startPostgres({ url: settings.databaseUrl, dataDir: options.dataDir, log });
+    cleanup.add(() => postgres.stop());
+    const db = createDb(postgres.url);
+    cleanup.add(() => db.destroy());
+    const result = await migrateToLatest(db);
+    const migrated = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    return { db, databaseUrl: postgres.url, postgres, migrated, close: cleanup.close };
+  } catch (err) {
+    await cleanup.close();
+    throw err;
+  }
+}
+
+/** Everything a command, the bench or a test needs: database, Temporal, providers, client, maybe a worker. */
+export async function openApp(settings: Settings, options: AppOptions): Promise<App> {
+  const log = options.log ?? (() => {});
+  const cleanup = closer(log);
+  try {
+    const database = await openDatabase(settings, options);
+    cleanup.add(() => database.close());
+    const { db } = database;
+
+    let temporal: TemporalHandle;
+    let connection: Connection;
+    if (options.temporal === 'lazy') {
+      temporal = givenTemporal(settings.temporal, settings.temporal.address ?? DEFAULT_TEMPORAL_ADDRESS);
+      connection = Connection.lazy({ address: temporal.address });
+    } else {
+      temporal = await startTemporal({
+        settings: settings.temporal, dataDir: options.dataDir, port: options.temporalPort, uiPort: options.uiPort, ui: options.ui, log,
+      });
+      cleanup.add(() => temporal.stop());
+      connection = await Connection.connect({ address: temporal.address });
+      if (!temporal.started) await ensureSearchAttributes(connection, temporal.namespace);
+    }
+    cleanup.add(() => connection.close());
+    const client = new Client({ connection, namespace: temporal.namespace });
+    const providers = defaultProviders();
+    const networkPolicy = networkPolicyOf(settings);
+    const sync = new SyncClient({ temporal: client, db, databaseUrl: database.databaseUrl, providers });
+
+    let worker: Worker | undefined;
+    let workerRun: Promise<void> | undefined;
+    if (options.worker) {
+      const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+      cleanup.add(() => nativeConnection.close());
+      worker = await createSyncWorker({ connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy });
+      const w = worker;
+      workerRun = w.run();
+      cleanup.add(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await workerRun;
+      });
+    }
+    return { ...database, settings, temporal, client, providers, networkPolicy, sync, worker, workerRun, close: cleanup.close };
+  } catch (err) {
+    await cleanup.close();
+    throw err;
+  }
+}
