@@ -6,7 +6,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NetworkPolicy } from '../activities/index.ts';
 import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
-import { migrateToLatest } from '../db/migrate.ts';
+import { createMigrator, migrateToLatest } from '../db/migrate.ts';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry.ts';
 import { startPostgres, type PostgresHandle } from '../stack/postgres.ts';
 import { ensureSearchAttributes } from '../stack/search-attributes.ts';
@@ -42,6 +42,8 @@ export interface OpenDatabase {
   postgres: PostgresHandle;
   /** Migrations this open applied (none when the schema was up to date). */
   migrated: string[];
+  /** Every migration of the schema, oldest first, with when it ran. */
+  migrations: { name: string; executedAt: Date | null }[];
   close(): Promise<void>;
 }
 
@@ -86,7 +88,8 @@ export async function openDatabase(settings: Settings, options: OpenOptions): Pr
     cleanup.add(() => db.destroy());
     const result = await migrateToLatest(db);
     const migrated = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    return { db, databaseUrl: postgres.url, postgres, migrated, close: cleanup.close };
+    const migrations = (await createMigrator(db).getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
+    return { db, databaseUrl: postgres.url, postgres, migrated, migrations, close: cleanup.close };
   } catch (err) {
     await cleanup.close();
     throw err;

@@ -305,6 +305,7 @@ function commonHelp(): string[] {
     '  DATABASE_URL        use this Postgres instead of the embedded one',
     '  TEMPORAL_ADDRESS    use this Temporal server (and its workers) instead of a local dev server',
     '  TEMPORAL_NAMESPACE  namespace on that server (default "default")',
+    '  MUSIC_SYNC_METERED=1  this machine\'s network is metered: syncs with wifiOnly wait',
     '  MUSIC_SYNC_DEBUG=1  print stack traces and the worker\'s INFO logs',
     '',
     'Exit codes: 0 success, 1 runtime error or a sync that did not complete, 2 usage error.',

@@ -8,7 +8,7 @@ import type { Db } from './connect.ts';
 export const RACY_WINDOW = sql`interval '2 seconds'`;
 
 /** The cursor of a profile whose current snapshot was committed by job `jobId`. */
-export function snapshotCursor(jobId: string): string {
+function snapshotCursor(jobId: string): string {
   return `snapshot:${jobId}`;
 }
 

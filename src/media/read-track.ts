@@ -1,3 +1,5 @@
+// Reading one listed file into a track: its tags through ranged reads (music-metadata fetches only the
+// bytes it parses, whatever the storage), then a sha256 of the whole file as its content identity.
 import { createHash } from 'node:crypto';
 import { parseFromTokenizer } from 'music-metadata';
 import type { TrackTags } from '../contract/track.ts';

@@ -36,26 +36,26 @@ export function faultyRegistry(faults: Faults): ProviderRegistry<string> {
   return defaultProviders()
     .with(overLocal('journaled', (profile) => journaledProvider(new LocalProvider(profile.root), faults, journal)))
     .with(overLocal('faulty', (profile) => {
-    const local = new LocalProvider(profile.root);
-    return {
-      kind: 'faulty',
-      usesNetwork: false,
-      validate: () => local.validate(),
-      async list(token: string | undefined, size: number): Promise<ListPage> {
-        faults.listCalls += 1;
-        if (faults.listFailures > 0) {
-          faults.listFailures -= 1;
-          throw new ProviderError('unavailable', 'listing failed (injected 503)');
-        }
-        return local.list(token, size);
-      },
-      async open(file: Pick<ProviderFile, 'fileId' | 'path'>): Promise<RandomAccessReader> {
-        faults.opened += 1;
-        if (faults.openDelayMs > 0) await new Promise((r) => setTimeout(r, faults.openDelayMs));
-        return local.open(file);
-      },
-    };
-  }));
+      const local = new LocalProvider(profile.root);
+      return {
+        kind: 'faulty',
+        usesNetwork: false,
+        validate: () => local.validate(),
+        async list(token: string | undefined, size: number): Promise<ListPage> {
+          faults.listCalls += 1;
+          if (faults.listFailures > 0) {
+            faults.listFailures -= 1;
+            throw new ProviderError('unavailable', 'listing failed (injected 503)');
+          }
+          return local.list(token, size);
+        },
+        async open(file: Pick<ProviderFile, 'fileId' | 'path'>): Promise<RandomAccessReader> {
+          faults.opened += 1;
+          if (faults.openDelayMs > 0) await new Promise((r) => setTimeout(r, faults.openDelayMs));
+          return local.open(file);
+        },
+      };
+    }));
 }
 
 export function newFaults(partial: Partial<Faults> = {}): Faults {

@@ -2,7 +2,6 @@
 import path from 'node:path';
 import type { App } from '../../app/open.ts';
 import { SYNC_TASK_QUEUE } from '../../contract/sync.ts';
-import { createMigrator } from '../../db/migrate.ts';
 import { openServices, withDatabase, type CliContext } from '../context.ts';
 import { setInterruptHandler } from '../interrupt.ts';
 import { exitAfterClose, exitNow } from '../lifetime.ts';
@@ -77,12 +76,11 @@ async function runUntilInterrupted(ctx: CliContext, app: App): Promise<void> {
 }
 
 export async function migrateCommand(ctx: CliContext): Promise<number> {
-  return withDatabase(ctx, async ({ db, migrated }) => {
-    const all = await createMigrator(db).getMigrations();
+  return withDatabase(ctx, async ({ migrated, migrations }) => {
     if (ctx.json) {
-      await ctx.out.writeJson({ applied: migrated, migrations: all.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null })) });
+      await ctx.out.writeJson({ applied: migrated, migrations });
     } else if (migrated.length === 0) {
-      ctx.out.print(`schema up to date (${all.length} migration${all.length === 1 ? '' : 's'}, latest ${all.at(-1)?.name ?? 'none'})`);
+      ctx.out.print(`schema up to date (${migrations.length} migration${migrations.length === 1 ? '' : 's'}, latest ${migrations.at(-1)?.name ?? 'none'})`);
     } else {
       for (const name of migrated) ctx.out.print(`applied ${name}`);
     }
