@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { FilterInput, FilterResult } from '../contract/sync.ts';
 import { emitEvent } from '../db/events.ts';
 import { countersOf, getJob, recountFiltered } from '../db/jobs.ts';
-import { itemsByStatus, setVerdicts } from '../db/scan-items.ts';
+import { fileOf, itemsByStatus, setVerdicts } from '../db/scan-items.ts';
 import { settleMoves, settleUnchanged } from '../db/snapshots.ts';
 import { filterFile } from '../media/audio-formats.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -22,7 +22,7 @@ export function filterActivities({ db }: ActivityDeps) {
         const pending: number[] = [];
         const filtered = new Map<string, number[]>();
         for (const item of items) {
-          const verdict = filterFile({ path: item.path, size: item.size, mimeType: item.mime_type }, input.maxFileSize);
+          const verdict = filterFile(fileOf(item), input.maxFileSize);
           if (verdict.keep) pending.push(item.id);
           else filtered.set(verdict.reason, [...(filtered.get(verdict.reason) ?? []), item.id]);
         }
