@@ -24,7 +24,8 @@ export function filterActivities({ db }: ActivityDeps) {
         for (const item of items) {
           const verdict = filterFile(fileOf(item), input.maxFileSize);
           if (verdict.keep) pending.push(item.id);
-          else filtered.set(verdict.reason, [...(filtered.get(verdict.reason) ?? []), item.id]);
+          else if (filtered.has(verdict.reason)) filtered.get(verdict.reason)!.push(item.id);
+          else filtered.set(verdict.reason, [item.id]);
         }
         await db.transaction().execute((trx) => setVerdicts(trx, pending, filtered));
         afterId = items.at(-1)!.id;

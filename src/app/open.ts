@@ -42,8 +42,8 @@ export interface OpenDatabase {
   postgres: PostgresHandle;
   /** Migrations this open applied (none when the schema was up to date). */
   migrated: string[];
-  /** Every migration of the schema, oldest first, with when it ran. */
-  migrations: { name: string; executedAt: Date | null }[];
+  /** Every migration of the schema, oldest first, with when it ran (asked for by `migrate` only). */
+  listMigrations(): Promise<{ name: string; executedAt: Date | null }[]>;
   close(): Promise<void>;
 }
 
@@ -88,8 +88,9 @@ export async function openDatabase(settings: Settings, options: OpenOptions): Pr
     cleanup.add(() => db.destroy());
     const result = await migrateToLatest(db);
     const migrated = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    const migrations = (await createMigrator(db).getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
-    return { db, databaseUrl: postgres.url, postgres, migrated, migrations, close: cleanup.close };
+    const listMigrations = async () =>
+      (await createMigrator(db).getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
+    return { db, databaseUrl: postgres.url, postgres, migrated, listMigrations, close: cleanup.close };
   } catch (err) {
     await cleanup.close();
     throw err;

@@ -49,27 +49,21 @@ export async function openServices(ctx: CliContext, options: Omit<AppOptions, 'd
  * (status, history, tracks, ...) never talk to Temporal, so they do not start it. Their start-up
  * chatter is for debugging: stderr keeps to their one result or error.
  */
-export async function withDb<T>(ctx: CliContext, fn: (app: App) => Promise<T>): Promise<T> {
+export function withDb<T>(ctx: CliContext, fn: (app: App) => Promise<T>): Promise<T> {
   const log = (line: string) => (ctx.debug ? ctx.out.warn(line) : undefined);
-  const { value: app, resource } = await guardedOpen(
-    () => openApp(ctx.settings, { temporal: 'lazy', dataDir: ctx.dataDir, log }),
-    (a) => ({ close: () => a.close(), kill: () => void a.postgres.stop().catch(() => undefined) }),
-  );
-  try {
-    return await fn(app);
-  } finally {
-    await release(resource);
-  }
+  return withOpened(() => openApp(ctx.settings, { temporal: 'lazy', dataDir: ctx.dataDir, log }), fn);
 }
 
 /** The database alone, migrated (for `migrate`). */
-export async function withDatabase<T>(ctx: CliContext, fn: (database: OpenDatabase) => Promise<T>): Promise<T> {
-  const { value: database, resource } = await guardedOpen(
-    () => openDatabase(ctx.settings, { dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) }),
-    (d) => ({ close: () => d.close(), kill: () => void d.postgres.stop().catch(() => undefined) }),
-  );
+export function withDatabase<T>(ctx: CliContext, fn: (database: OpenDatabase) => Promise<T>): Promise<T> {
+  return withOpened(() => openDatabase(ctx.settings, { dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) }), fn);
+}
+
+/** Runs `fn` with what `open` opened (a database at least, nothing of Temporal started), closing it whatever happens. */
+async function withOpened<O extends OpenDatabase, T>(open: () => Promise<O>, fn: (opened: O) => Promise<T>): Promise<T> {
+  const { value, resource } = await guardedOpen(open, (o) => ({ close: () => o.close(), kill: () => void o.postgres.stop().catch(() => undefined) }));
   try {
-    return await fn(database);
+    return await fn(value);
   } finally {
     await release(resource);
   }

@@ -30,9 +30,8 @@ export interface Slot {
   slots: number;
 }
 
-export async function countItems(db: Db, jobId: string, status?: ScanItemStatus, slot?: Slot): Promise<number> {
-  let q = db.selectFrom('scan_items').select((eb) => eb.fn.countAll<number>().as('n')).where('job_id', '=', jobId);
-  if (status) q = q.where('status', '=', status);
+export async function countItems(db: Db, jobId: string, status: ScanItemStatus, slot?: Slot): Promise<number> {
+  let q = db.selectFrom('scan_items').select((eb) => eb.fn.countAll<number>().as('n')).where('job_id', '=', jobId).where('status', '=', status);
   if (slot) q = q.where(sql`id % ${slot.slots}`, '=', slot.slot);
   return (await q.executeTakeFirstOrThrow()).n;
 }

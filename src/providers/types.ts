@@ -1,6 +1,6 @@
 // The one contract every storage provider implements. Shaped for remote storage from the start:
 // paged listing with an opaque page token, random-access ranged reads, provider-supplied hashes.
-import type { TrackFile } from '../contract/track.ts';
+import { TRACK_FILE_KEYS, type TrackFile } from '../contract/track.ts';
 
 /** One file as the provider lists it. `fileId` is the provider's stable id (Drive fileId, Graph id,
  * Dropbox id; device+inode for a local folder), `path` is relative to the profile's root with `/`. */
@@ -10,7 +10,7 @@ export interface ProviderFile extends TrackFile {
   providerHash: string | null;
 }
 
-export const PROVIDER_FILE_KEYS = ['fileId', 'path', 'size', 'modifiedAt', 'mimeType', 'providerHash'] as const satisfies readonly (keyof ProviderFile)[];
+export const PROVIDER_FILE_KEYS = [...TRACK_FILE_KEYS, 'mimeType', 'providerHash'] as const satisfies readonly (keyof ProviderFile)[];
 
 export interface ListPage {
   files: ProviderFile[];

@@ -76,7 +76,8 @@ async function runUntilInterrupted(ctx: CliContext, app: App): Promise<void> {
 }
 
 export async function migrateCommand(ctx: CliContext): Promise<number> {
-  return withDatabase(ctx, async ({ migrated, migrations }) => {
+  return withDatabase(ctx, async ({ migrated, listMigrations }) => {
+    const migrations = await listMigrations();
     if (ctx.json) {
       await ctx.out.writeJson({ applied: migrated, migrations });
     } else if (migrated.length === 0) {
