@@ -3,9 +3,10 @@ import type { DiscoverInput, DiscoverResult } from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { emitEvent } from '../db/events.ts';
 import { addCounters, countersOf, getJob, recountDiscovered, setProviderCursor, setStartCursor } from '../db/jobs.ts';
-import { applyChangePage, upsertListedFiles } from '../db/scan-items.ts';
+import { applyChangePage, recordUnlisted, upsertListedFiles } from '../db/scan-items.ts';
 import { carryOverSnapshot, currentProviderCursor } from '../db/snapshots.ts';
 import type { ChangeFeed } from '../providers/types.ts';
+import { AUDIO_EXTENSIONS, extensionOf } from '../media/audio-formats.ts';
 import { loadJobContext } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput, toActivityFailure } from './failures.ts';
@@ -52,6 +53,10 @@ export function discoverActivities(deps: ActivityDeps) {
         const page = await call(() => provider.list(pageToken, input.pageSize));
         await db.transaction().execute(async (trx) => {
           const added = await upsertListedFiles(trx, input.jobId, page.files);
+          // What the provider could not list is neither re-read nor deleted: recorded, and kept.
+          // Entries that are not music (a `cover.jpg` link leaving the folder) are left out.
+          const unlisted = (page.unlisted ?? []).filter((u) => u.folder || AUDIO_EXTENSIONS.has(extensionOf(u.path)));
+          await recordUnlisted(trx, profile.id, input.jobId, unlisted);
           const row = await addCounters(trx, input.jobId, { itemsDiscovered: added });
           await emitEvent(trx, input.jobId, `discover:${pages}`, 'progress', { phase: 'discover', itemsDiscovered: row.items_discovered });
         });

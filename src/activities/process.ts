@@ -1,9 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { ProcessBatchInput, ProcessBatchResult } from '../contract/sync.ts';
+import type { Db } from '../db/connect.ts';
+import { isTransientDbError } from '../db/errors.ts';
 import { emitEvent } from '../db/events.ts';
 import { addCounters, countersOf } from '../db/jobs.ts';
 import { persistBatch, type PersistOutcome, type ReadItem } from '../db/persist-batch.ts';
-import { countItems, fileOf, finishItems, itemsByStatus } from '../db/scan-items.ts';
+import type { SyncJobRow } from '../db/schema.ts';
+import { claimPending, countItems, fileOf, finishItems, itemsByStatus } from '../db/scan-items.ts';
 import { readTrack, UnreadableFileError } from '../media/read-track.ts';
 import { ProviderError } from '../providers/types.ts';
 import { loadJobContext } from './context.ts';
@@ -13,15 +16,21 @@ import { mapLimit } from './map-limit.ts';
 
 type ReadOutcome =
   | { itemId: number; ok: true; read: ReadItem; bytesRead: number }
-  | { itemId: number; ok: false; reason: string };
+  | { itemId: number; ok: false; reason: string; bytesRead: number };
+
+type Tally = Omit<ProcessBatchResult, 'remaining' | 'counters'>;
+
+const emptyTally = (): Tally => ({ processed: 0, added: 0, updated: 0, renamed: 0, unchanged: 0, failed: 0, bytesRead: 0 });
 
 export function processActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
     /**
-     * Reads the next batch of pending items (tags from the few bytes music-metadata needs, sha256 of
-     * the whole file) with bounded parallelism, then writes every track, item verdict and counter
-     * in one transaction: a retried or cancelled batch leaves either all of its rows or none.
+     * Reads the next batch of pending items (tags from the few bytes music-metadata needs, the
+     * file's and its audio stream's hashes in one pass) with bounded parallelism, then writes every
+     * track, item verdict and counter in one transaction: a retried or cancelled batch leaves either
+     * all of its rows or none. If that write fails on one file's data, the batch is written file by
+     * file, so only that file fails, with the database's reason.
      */
     async processBatch(input: ProcessBatchInput): Promise<ProcessBatchResult> {
       const ctx = Context.current();
@@ -35,13 +44,22 @@ export function processActivities(deps: ActivityDeps) {
         outcomes = await mapLimit(items.map((item) => ({ itemId: item.id, file: fileOf(item) })), input.concurrency, async ({ itemId, file }) => {
           ctx.cancellationSignal.throwIfAborted();
           try {
-            const result = await readTrack(provider, file, { parseTimeoutMs: input.parseTimeoutMs, signal: ctx.cancellationSignal });
-            const read: ReadItem = { itemId, file, tags: result.tags, contentHash: result.contentHash };
+            const result = await readTrack(provider, file, {
+              parseTimeoutMs: input.parseTimeoutMs,
+              stallTimeoutMs: input.readStallTimeoutMs ?? input.parseTimeoutMs,
+              signal: ctx.cancellationSignal,
+            });
+            const read: ReadItem = {
+              itemId, file, tags: result.tags, contentHash: result.contentHash,
+              audioHash: result.audioHash, audioHashScope: result.audioHashScope,
+            };
             return { itemId, ok: true, read, bytesRead: result.bytesRead } satisfies ReadOutcome;
           } catch (err) {
-            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message } satisfies ReadOutcome;
-            if (err instanceof ProviderError && err.kind === 'notFound') {
-              return { itemId, ok: false, reason: 'file disappeared before it could be read' } satisfies ReadOutcome;
+            if (ctx.cancellationSignal.aborted) throw err;
+            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message, bytesRead: 0 } satisfies ReadOutcome;
+            if (err instanceof ProviderError && (err.kind === 'notFound' || err.kind === 'invalid')) {
+              const reason = err.kind === 'notFound' ? 'file disappeared before it could be read' : err.message;
+              return { itemId, ok: false, reason, bytesRead: 0 } satisfies ReadOutcome;
             }
             throw toActivityFailure(err);
           } finally {
@@ -55,38 +73,78 @@ export function processActivities(deps: ActivityDeps) {
       // Cancelled while reading: write nothing, the items stay pending for a later sync.
       ctx.cancellationSignal.throwIfAborted();
 
-      const reads = outcomes.flatMap((o) => (o.ok ? [o.read] : []));
-      const batch = {
-        processed: outcomes.length, added: 0, updated: 0, renamed: 0, unchanged: 0,
-        failed: outcomes.length - reads.length,
-        bytesRead: outcomes.reduce((n, o) => n + (o.ok ? o.bytesRead : 0), 0),
-      };
-      const row = await db.transaction().execute(async (trx) => {
-        const persisted = await persistBatch(trx, profile.id, input.jobId, reads);
-        for (const p of persisted) batch[countedAs(p.outcome)] += 1;
-        await finishItems(trx, [
-          ...persisted.map((p) => ({ id: p.itemId, status: 'done' as const, outcome: p.outcome, reason: null, track_id: p.trackId })),
-          ...outcomes.flatMap((o) =>
-            o.ok ? [] : [{ id: o.itemId, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }],
-          ),
-        ]);
-        const row = await addCounters(trx, input.jobId, {
-          itemsProcessed: batch.processed, itemsAdded: batch.added, itemsUpdated: batch.updated,
-          itemsRenamed: batch.renamed, itemsUnchanged: batch.unchanged, itemsFailed: batch.failed,
-          bytesRead: batch.bytesRead,
-        });
-        // One Progress event each time the processed count crosses a multiple of progressEvery.
-        const mark = Math.floor(row.items_processed / input.progressEvery);
-        if (mark > Math.floor((row.items_processed - batch.processed) / input.progressEvery)) {
-          await emitEvent(trx, input.jobId, `process:${mark * input.progressEvery}`, 'progress', {
-            phase: 'process', counters: countersOf(row),
-          });
+      const write = (some: ReadOutcome[]) =>
+        db.transaction().execute((trx) => writeOutcomes(trx, profile.id, input.jobId, some, input.progressEvery));
+      let written: { tally: Tally; row: SyncJobRow | undefined };
+      try {
+        written = await write(outcomes);
+      } catch (err) {
+        if (isTransientDbError(err)) throw err;
+        written = { tally: emptyTally(), row: undefined };
+        for (const outcome of outcomes) {
+          let one;
+          try {
+            one = await write([outcome]);
+          } catch (fileErr) {
+            if (isTransientDbError(fileErr)) throw fileErr;
+            one = await write([{ itemId: outcome.itemId, ok: false, reason: `could not be stored: ${messageOf(fileErr)}`, bytesRead: outcome.bytesRead }]);
+          }
+          addTally(written.tally, one.tally);
+          written.row = one.row ?? written.row;
         }
-        return row;
-      });
-      return { ...batch, remaining: await countItems(db, input.jobId, 'pending', slot), counters: countersOf(row) };
+      }
+      const remaining = await countItems(db, input.jobId, 'pending', slot);
+      const row = written.row ?? (await addCounters(db, input.jobId, {}));
+      return { ...written.tally, remaining, counters: countersOf(row) };
     },
   };
+}
+
+/**
+ * Writes the verdicts of the items that are still pending (claimed under lock), their tracks and the
+ * counters they add, with one Progress event each time the processed count crosses a multiple of
+ * `progressEvery`. Items another attempt already finished are skipped, so nothing counts twice.
+ */
+async function writeOutcomes(
+  trx: Db,
+  profileId: string,
+  jobId: string,
+  outcomes: readonly ReadOutcome[],
+  progressEvery: number,
+): Promise<{ tally: Tally; row: SyncJobRow | undefined }> {
+  const claimed = await claimPending(trx, outcomes.map((o) => o.itemId));
+  const mine = outcomes.filter((o) => claimed.has(o.itemId));
+  const tally = emptyTally();
+  if (mine.length === 0) return { tally, row: undefined };
+  const reads = mine.flatMap((o) => (o.ok ? [o.read] : []));
+  tally.processed = mine.length;
+  tally.failed = mine.length - reads.length;
+  tally.bytesRead = mine.reduce((n, o) => n + o.bytesRead, 0);
+  const persisted = await persistBatch(trx, profileId, jobId, reads);
+  for (const p of persisted) tally[countedAs(p.outcome)] += 1;
+  await finishItems(trx, [
+    ...persisted.map((p) => ({ id: p.itemId, status: 'done' as const, outcome: p.outcome, reason: null, track_id: p.trackId })),
+    ...mine.flatMap((o) => (o.ok ? [] : [{ id: o.itemId, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }])),
+  ]);
+  const row = await addCounters(trx, jobId, {
+    itemsProcessed: tally.processed, itemsAdded: tally.added, itemsUpdated: tally.updated,
+    itemsRenamed: tally.renamed, itemsUnchanged: tally.unchanged, itemsFailed: tally.failed,
+    bytesRead: tally.bytesRead,
+  });
+  const mark = Math.floor(row.items_processed / progressEvery);
+  if (mark > Math.floor((row.items_processed - tally.processed) / progressEvery)) {
+    await emitEvent(trx, jobId, `process:${mark * progressEvery}`, 'progress', { phase: 'process', counters: countersOf(row) });
+  }
+  return { tally, row };
+}
+
+function addTally(into: Tally, more: Tally): void {
+  for (const key of Object.keys(into) as (keyof Tally)[]) into[key] += more[key];
+}
+
+function messageOf(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
 /** A restored track is an added one, as far as the counters go. */

@@ -8,6 +8,7 @@ import type { CliContext } from './context.ts';
 import type * as InterruptModule from './interrupt.ts';
 import type * as LifetimeModule from './lifetime.ts';
 import { Output, oneLine } from './output.ts';
+import { safeText } from './safe-text.ts';
 import type * as UpStateModule from './up-state.ts';
 
 export async function main(argv: string[]): Promise<never> {
@@ -158,7 +159,7 @@ function report(err: unknown, debug: boolean): number {
   const usage = e.name === 'UsageError' || e.name === 'SettingsError' || (e as { code?: unknown }).code === 'InvalidInput';
   const code = usage ? 2 : 1;
   const hint = e instanceof UsageError && e.hint ? ` (${e.hint})` : '';
-  process.stderr.write(`music-sync: ${oneLine(messageOf(e))}${hint}\n`);
+  process.stderr.write(`music-sync: ${safeText(oneLine(messageOf(e)))}${hint}\n`);
   if (debug) process.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${String((e.cause as Error).stack ?? e.cause)}\n` : ''}`);
   return code;
 }

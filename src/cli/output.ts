@@ -2,6 +2,7 @@
 // progress go to stderr so that `--json | jq` always sees clean JSON.
 import type { SyncJob, Track } from '../client/types.ts';
 import { isTerminal } from '../contract/sync.ts';
+import { safeText } from './safe-text.ts';
 
 /** Something drawn on the last stderr line that has to step aside when a log line is printed. */
 export interface StatusLine {
@@ -17,9 +18,10 @@ export class Output {
     this.json = options.json;
   }
 
-  /** A human-readable line on stdout (commands print it only without --json). */
+  /** A human-readable line on stdout (commands print it only without --json); control characters in
+   * it are shown escaped. */
   print(line = ''): void {
-    process.stdout.write(`${line}\n`);
+    process.stdout.write(`${safeText(line)}\n`);
   }
 
   /** The one JSON value of a --json run; resolves once it is handed to the OS, so exiting right after loses nothing. */
@@ -45,7 +47,7 @@ export class Output {
 
   private stderr(line: string): void {
     this.statusLine?.clear();
-    process.stderr.write(`${line}\n`);
+    process.stderr.write(`${safeText(line)}\n`);
     this.statusLine?.redraw();
   }
 }

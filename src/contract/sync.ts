@@ -4,12 +4,14 @@ import type { SyncConfig } from './config.ts';
 import type { Counters } from './counters.ts';
 
 export type SyncMode = 'full' | 'incremental';
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+/** `needs_review`: the mass-deletion guard stopped the job's deletions; nothing was deleted, and a
+ * confirmed sync deletes them. */
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'needs_review';
 export type TerminalStatus = Exclude<JobStatus, 'queued' | 'running'>;
 export type SyncPhase =
   | 'queued' | 'validate' | 'discover' | 'filter' | 'process' | 'resolve' | 'complete';
 
-const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
+const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled', 'timed_out', 'needs_review'];
 
 /** A job in one of these states has ended and never changes again. */
 export function isTerminal(status: string): status is TerminalStatus {
@@ -25,6 +27,16 @@ export interface SyncWorkflowInput {
   resume?: { phase: SyncPhase; counters: Counters; deadlineEpochMs: number };
 }
 
+/** Who asks a job to stop, and why: the payload of the cancel signal, and what the job records
+ * (`cancelled_by`, `cancel_reason`). The client sends `by: 'client'` unless told otherwise, the CLI
+ * `by: 'cli'`; a Temporal cancellation request is recorded as `by: 'cancellation request'`. */
+export interface CancelRequest {
+  by?: string;
+  reason?: string;
+}
+
+/** How a sync ended without failing: `completed`, or `needs_review` when the mass-deletion guard held
+ * its deletions back (then `needsReview` says what and how to confirm them). */
 export interface SyncResult {
   jobId: string;
   status: JobStatus;
@@ -41,7 +53,8 @@ export interface SyncProgress {
 
 // ---- activities: one input object per call; results that change counters carry the job's counters
 
-export interface StartJobInput { jobId: string; profileId: string; mode: SyncMode; workflowId: string }
+/** `runId`: the first run id of the workflow execution chain that runs the job (recorded once). */
+export interface StartJobInput { jobId: string; profileId: string; mode: SyncMode; workflowId: string; runId?: string }
 export interface PhaseInput { jobId: string; phase: SyncPhase }
 export interface ValidateInput { jobId: string; wifiOnly: boolean }
 export interface DiscoverInput { jobId: string; pageSize: number; mode?: SyncMode }
@@ -54,6 +67,9 @@ export interface ProcessBatchInput {
   batchSize: number;
   concurrency: number;
   parseTimeoutMs: number;
+  /** A single read that makes no progress for this long fails its file (absent in runs recorded
+   * before it existed: parseTimeoutMs then). */
+  readStallTimeoutMs?: number;
   progressEvery: number;
   /** With `slots`, this batch takes only items whose id % slots = slot (parallel batch loops). */
   slot?: number;
@@ -72,14 +88,19 @@ export interface ProcessBatchResult {
   remaining: number;
   counters: Counters;
 }
-export interface ResolveInput { jobId: string; massDeleteRatio: number; massDeleteMinTracks: number }
+/** `confirmDeletions`: delete what the mass-deletion guard would hold back (this sync only). */
+export interface ResolveInput { jobId: string; massDeleteRatio: number; massDeleteMinTracks: number; confirmDeletions?: boolean }
 export interface ResolveResult { deleted: number; duplicateGroups: number; needsReview: string | null; counters: Counters }
+/** `status: 'completed'` of a job the mass-deletion guard held back ends it as `needs_review`. */
 export interface CompleteJobInput {
   jobId: string;
   status: TerminalStatus;
   error?: { message: string; kind: string; recoverable: boolean };
+  /** Who stopped a cancelled job, and why. */
+  cancel?: CancelRequest;
 }
-export interface CompleteJobResult { counters: Counters; needsReview: string | null }
+/** `status`: the job's final status (absent in results recorded before it was returned). */
+export interface CompleteJobResult { counters: Counters; needsReview: string | null; status?: TerminalStatus }
 
 // ---- names shared by the workflow, the worker and the client
 

@@ -110,3 +110,7 @@ export interface TrackFile {
 }
 
 export const TRACK_FILE_KEYS = ['fileId', 'path', 'size', 'modifiedAt'] as const satisfies readonly (keyof TrackFile)[];
+
+/** What a track's audio hash covers: the audio stream alone (tags and artwork excluded), or the
+ * whole file where the format cannot be split. */
+export type AudioHashScope = 'stream' | 'file';

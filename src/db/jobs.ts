@@ -3,19 +3,21 @@
 // or adds nothing twice.
 import { sql } from 'kysely';
 import { COUNTER_NAMES, type Counters } from '../contract/counters.ts';
-import type { JobStatus, SyncMode, SyncPhase, TerminalStatus } from '../contract/sync.ts';
+import { isTerminal, type CancelRequest, type JobStatus, type SyncMode, type SyncPhase, type TerminalStatus } from '../contract/sync.ts';
 import { fromColumns, snakeCase } from './columns.ts';
 import type { Db } from './connect.ts';
 import { emitEvent } from './events.ts';
-import type { SyncJobRow } from './schema.ts';
+import type { EventType, SyncJobRow } from './schema.ts';
 
 export function countersOf(row: SyncJobRow): Counters {
   return fromColumns<Counters>(row, COUNTER_NAMES);
 }
 
+/** Creates the job row once; whoever comes second (the client or the workflow's first activity) only
+ * fills in the run id if the row has none yet. */
 export async function insertJob(
   db: Db,
-  job: { id: string; profileId: string; provider: string; mode: SyncMode; workflowId: string; status: JobStatus },
+  job: { id: string; profileId: string; provider: string; mode: SyncMode; workflowId: string; status: JobStatus; runId?: string },
 ): Promise<void> {
   await db
     .insertInto('sync_jobs')
@@ -26,17 +28,24 @@ export async function insertJob(
       mode: job.mode,
       status: job.status,
       workflow_id: job.workflowId,
+      run_id: job.runId ?? null,
       started_at: job.status === 'running' ? new Date() : null,
     })
-    .onConflict((oc) => oc.column('id').doNothing())
+    .onConflict((oc) => oc.column('id').doUpdateSet({ run_id: sql<string | null>`coalesce(sync_jobs.run_id, excluded.run_id)` }))
     .execute();
 }
 
-/** Moves a queued job to running; a job already further along is left as it is. */
-export async function markRunning(db: Db, jobId: string): Promise<void> {
+/** Moves a queued job to running, recording once the run chain that runs it and the live library it
+ * starts from (the mass-deletion guard's baseline); a job already further along is left as it is. */
+export async function markRunning(db: Db, jobId: string, start: { runId?: string; tracksBefore: number }): Promise<void> {
   await db
     .updateTable('sync_jobs')
-    .set({ status: 'running', started_at: sql<Date>`coalesce(started_at, now())` })
+    .set({
+      status: 'running',
+      started_at: sql<Date>`coalesce(started_at, now())`,
+      run_id: sql<string | null>`coalesce(run_id, ${start.runId ?? null})`,
+      tracks_before: sql<number | null>`coalesce(tracks_before, ${start.tracksBefore}::integer)`,
+    })
     .where('id', '=', jobId)
     .where('status', 'in', ['queued', 'running'])
     .execute();
@@ -50,14 +59,65 @@ export async function enterPhase(db: Db, jobId: string, phase: SyncPhase): Promi
   return row;
 }
 
-/** The job's final status (and error), once: a job that has ended keeps its first ending. */
-export async function finishJob(db: Db, jobId: string, ending: { status: TerminalStatus; error?: { message: string; kind: string } }): Promise<void> {
+/** How a job ended: its final status, the error of a job that did not complete, who stopped a cancelled
+ * one, and, when reconciliation recorded it, the run's own ending it was taken from. */
+export interface JobEnding {
+  status: TerminalStatus;
+  error?: { message: string; kind: string; recoverable?: boolean };
+  cancel?: CancelRequest;
+  reconciled?: { from: string; runId: string | null };
+}
+
+/** The job's final status (and error, and who cancelled it), once: a job that has ended keeps its
+ * first ending. */
+export async function finishJob(db: Db, jobId: string, ending: JobEnding): Promise<void> {
   await db
     .updateTable('sync_jobs')
-    .set({ status: ending.status, finished_at: new Date(), error: ending.error?.message ?? null, error_kind: ending.error?.kind ?? null })
+    .set({
+      status: ending.status,
+      finished_at: new Date(),
+      error: ending.error?.message ?? null,
+      error_kind: ending.error?.kind ?? null,
+      cancelled_by: ending.status === 'cancelled' ? (ending.cancel?.by ?? null) : null,
+      cancel_reason: ending.status === 'cancelled' ? (ending.cancel?.reason ?? null) : null,
+    })
     .where('id', '=', jobId)
     .where('status', 'in', ['queued', 'running'])
     .execute();
+}
+
+const TERMINAL_EVENT: Record<TerminalStatus, EventType> = {
+  completed: 'completed', needs_review: 'needs_review', cancelled: 'cancelled', failed: 'failed', timed_out: 'failed',
+};
+
+/**
+ * Ends a job: phase `complete`, the final status, and the terminal event (the job's last), in the
+ * caller's transaction. Used by the workflow's ending and by reconciliation alike; a job that has
+ * already ended keeps its ending, and the terminal event is written once. `details` go into the
+ * event (the mass-deletion guard's numbers). Returns the row as it is now.
+ */
+export async function endJob(db: Db, jobId: string, ending: JobEnding, details: Record<string, unknown> = {}): Promise<SyncJobRow> {
+  const before = await getJob(db, jobId);
+  if (!before) throw new Error(`sync job ${jobId} does not exist`);
+  if (!isTerminal(before.status)) {
+    await enterPhase(db, jobId, 'complete');
+    await finishJob(db, jobId, ending);
+  }
+  const job = (await getJob(db, jobId))!;
+  const status = job.status as TerminalStatus;
+  await emitEvent(db, jobId, 'terminal', TERMINAL_EVENT[status], {
+    status,
+    counters: countersOf(job),
+    ...(job.needs_review ? { needsReview: job.needs_review } : {}),
+    ...(job.error
+      ? { message: job.error, kind: job.error_kind, recoverable: ending.error?.recoverable ?? status === 'timed_out' }
+      : {}),
+    ...(job.cancelled_by ? { cancelledBy: job.cancelled_by } : {}),
+    ...(job.cancel_reason ? { cancelReason: job.cancel_reason } : {}),
+    ...(ending.reconciled && !isTerminal(before.status) ? { reconciled: ending.reconciled } : {}),
+    ...details,
+  });
+  return job;
 }
 
 export async function getJob(db: Db, jobId: string): Promise<SyncJobRow | undefined> {
@@ -97,9 +157,11 @@ export async function recountFiltered(db: Db, jobId: string): Promise<SyncJobRow
     .selectFrom('scan_items')
     .select([
       sql<number>`count(*) filter (where status = 'filtered')`.as('filtered'),
-      sql<number>`count(*) filter (where status not in ('filtered', 'removed'))`.as('queued'),
+      sql<number>`count(*) filter (where status not in ('filtered', 'removed', 'kept'))`.as('queued'),
       sql<number>`count(*) filter (where status = 'unchanged')`.as('unchanged'),
       sql<number>`count(*) filter (where outcome = 'renamed')`.as('renamed'),
+      // Before processing, only what the listing could not see has failed.
+      sql<number>`count(*) filter (where status = 'failed')`.as('failed'),
     ])
     .where('job_id', '=', jobId);
   const c = await counts.executeTakeFirstOrThrow();
@@ -107,7 +169,7 @@ export async function recountFiltered(db: Db, jobId: string): Promise<SyncJobRow
     .updateTable('sync_jobs')
     .set({
       items_queued: c.queued, items_filtered: c.filtered, items_unchanged: c.unchanged, items_renamed: c.renamed,
-      items_processed: c.unchanged + c.renamed,
+      items_failed: c.failed, items_processed: c.unchanged + c.renamed + c.failed,
     })
     .where('id', '=', jobId)
     .returningAll()
@@ -137,6 +199,11 @@ export async function setStartCursor(db: Db, jobId: string, cursor: string): Pro
 /** The change feed's cursor after the last page an incremental sync read. */
 export async function setProviderCursor(db: Db, jobId: string, cursor: string): Promise<void> {
   await db.updateTable('sync_jobs').set({ provider_cursor: cursor }).where('id', '=', jobId).execute();
+}
+
+/** Jobs not yet ended (queued or running), oldest first: what reconciliation looks at (indexed by status). */
+export async function listUnfinishedJobs(db: Db, limit = 1000): Promise<SyncJobRow[]> {
+  return db.selectFrom('sync_jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').limit(limit).execute();
 }
 
 export async function listJobs(db: Db, filter: { provider?: string; profileId?: string; limit: number }): Promise<SyncJobRow[]> {

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { TrackFile, TrackTags } from '../contract/track.ts';
+import type { AudioHashScope, TrackFile, TrackTags } from '../contract/track.ts';
 import type { Db } from './connect.ts';
 import type { NewTrack } from './schema.ts';
-import { fileColumns, listedInJob, tagColumns } from './tracks.ts';
+import { fileColumns, LISTED_STATUSES, listedInJob, tagColumns } from './tracks.ts';
 
 export type PersistOutcome = 'added' | 'updated' | 'unchanged' | 'renamed' | 'restored';
 
-/** One file of the batch as it was read: the queue item it came from, the file, its tags and hash. */
+/** One file of the batch as it was read: the queue item it came from, the file, its tags and hashes. */
 export interface ReadItem {
   itemId: number;
   file: TrackFile;
   tags: TrackTags;
   contentHash: string;
+  audioHash: string;
+  audioHashScope: AudioHashScope;
 }
 
 export interface Persisted {
@@ -21,20 +23,45 @@ export interface Persisted {
   outcome: PersistOutcome;
 }
 
-interface Candidate {
+interface Known {
   id: string;
+  path: string;
   file_id: string;
   content_hash: string;
+  audio_hash: string | null;
+  audio_hash_scope: AudioHashScope | null;
   deleted_at: Date | null;
+  last_job_id: string | null;
+}
+
+/** A track that could be the file just read, and how it came to be free to take. */
+interface Candidate extends Known {
+  /** `vacated`: it was at a path of this batch that now holds another file. */
+  source: 'gone' | 'displaced' | 'vacated' | 'tombstone';
+}
+
+const KNOWN_COLUMNS = ['id', 'path', 'file_id', 'content_hash', 'audio_hash', 'audio_hash_scope', 'deleted_at', 'last_job_id'] as const;
+
+/** Content evidence that track `t` is the file read: the same bytes, or the same audio stream
+ * (a retag). A provider id alone is never proof: ids are reused (inode numbers are, within seconds). */
+function sameContent(t: Known, r: ReadItem): 'bytes' | 'audio' | undefined {
+  if (t.content_hash === r.contentHash) return 'bytes';
+  if (t.audio_hash_scope === 'stream' && r.audioHashScope === 'stream' && t.audio_hash === r.audioHash) return 'audio';
+  return undefined;
 }
 
 /**
- * Writes a batch of read files into the library with a handful of statements, keeping identity:
- * 1. a live track at the same path is updated in place (same id);
- * 2. else a track whose file is gone from this job's listing and that has the same provider file id
- *    (rename, even with new tags) or the same content hash (move across folders or devices) takes
- *    the new path, keeping its id; a soft-deleted one comes back (restored, never duplicated);
- * 3. else a new track. A copy of a file that is still listed is case 3: a new track, same hash.
+ * Writes a batch of read files into the library with a handful of statements, keeping identity on
+ * evidence:
+ * 1. the live track at the file's path stays its track when the content agrees (same bytes or same
+ *    audio: a retag), when it is the same file object (same provider id: an in-place edit such as a
+ *    gain change), or when it was read before audio hashes existed;
+ * 2. else a track with content evidence (same bytes or same audio) that is free takes the file,
+ *    keeping its id: one whose path left the listing (a rename or move), one whose file moved away
+ *    and left another file at its path (same provider id too: a swap), one that left a path of this
+ *    batch, or a tombstone (restored, never duplicated). The same provider id ranks first;
+ * 3. else a new track. A track that stays at a path now holding another file loses that path: it is
+ *    tombstoned by this job, and a later file with its content in this job takes it back.
  * Call inside a transaction: the `for update` locks keep a track from being claimed twice.
  */
 export async function persistBatch(trx: Db, profileId: string, jobId: string, reads: ReadItem[]): Promise<Persisted[]> {
@@ -43,7 +70,7 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
     (
       await trx
         .selectFrom('tracks')
-        .select(['id', 'path', 'content_hash'])
+        .select(KNOWN_COLUMNS)
         .where('profile_id', '=', profileId)
         .where('deleted_at', 'is', null)
         .where('path', 'in', reads.map((r) => r.file.path))
@@ -52,8 +79,16 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
     ).map((t) => [t.path, t]),
   );
 
-  const homeless = reads.filter((r) => !atPath.has(r.file.path));
-  const pool = homeless.length > 0 ? await movedCandidates(trx, profileId, jobId, homeless) : [];
+  const stays = new Map<number, Known>();
+  const vacated: Candidate[] = [];
+  for (const r of reads) {
+    const here = atPath.get(r.file.path);
+    if (!here) continue;
+    if (sameContent(here, r) || here.file_id === r.file.fileId || here.audio_hash === null) stays.set(r.itemId, here);
+    else vacated.push({ ...here, source: 'vacated' });
+  }
+  const homeless = reads.filter((r) => !stays.has(r.itemId));
+  const pool = [...vacated, ...(homeless.length > 0 ? await freeCandidates(trx, profileId, jobId, homeless, atPath) : [])];
 
   const now = new Date();
   const results: Persisted[] = [];
@@ -64,21 +99,25 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
       profile_id: profileId,
       ...fileColumns(r.file),
       content_hash: r.contentHash,
+      audio_hash: r.audioHash,
+      audio_hash_scope: r.audioHashScope,
       last_job_id: jobId,
       updated_at: now,
       deleted_at: null,
       ...tagColumns(r.tags),
     };
-    const existing = atPath.get(r.file.path);
-    if (existing) {
-      updates.push({ ...row, id: existing.id });
-      results.push({ itemId: r.itemId, trackId: existing.id, outcome: existing.content_hash === r.contentHash ? 'unchanged' : 'updated' });
+    const here = stays.get(r.itemId);
+    if (here) {
+      updates.push({ ...row, id: here.id });
+      results.push({ itemId: r.itemId, trackId: here.id, outcome: here.content_hash === r.contentHash ? 'unchanged' : 'updated' });
       continue;
     }
     const claimed = claim(pool, r);
     if (claimed) {
       updates.push({ ...row, id: claimed.id });
-      results.push({ itemId: r.itemId, trackId: claimed.id, outcome: claimed.deleted_at ? 'restored' : 'renamed' });
+      // A track this job itself took off a path (here or in an earlier batch) was moved, not restored.
+      const restored = claimed.source === 'tombstone' && claimed.last_job_id !== jobId;
+      results.push({ itemId: r.itemId, trackId: claimed.id, outcome: restored ? 'restored' : 'renamed' });
       continue;
     }
     const id = randomUUID();
@@ -86,39 +125,86 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
     results.push({ itemId: r.itemId, trackId: id, outcome: 'added' });
   }
 
+  // Tracks that lost their path to another file come off it first, so no two live tracks ever share a
+  // path mid-statement; the ones claimed above come back at their new path in the update.
+  if (vacated.length > 0) {
+    await trx.updateTable('tracks').set({ deleted_at: now, last_job_id: jobId, updated_at: now }).where('id', 'in', vacated.map((v) => v.id)).execute();
+  }
   if (updates.length > 0) await updateTracks(trx, updates);
   if (inserts.length > 0) await trx.insertInto('tracks').values(inserts).execute();
   return results;
 }
 
-/** Tracks that could be the same file at a new path: same file id or content hash, file gone from this listing. */
-async function movedCandidates(trx: Db, profileId: string, jobId: string, reads: ReadItem[]): Promise<Candidate[]> {
-  return trx
+/**
+ * Tracks that content evidence may tie to the homeless reads and that are free to take: tombstones,
+ * live tracks whose path left this job's listing, and live tracks whose path is listed with another
+ * file id while their own file id is among the reads (their file moved away, another took its place).
+ */
+async function freeCandidates(
+  trx: Db,
+  profileId: string,
+  jobId: string,
+  reads: ReadItem[],
+  atPath: ReadonlyMap<string, Known>,
+): Promise<Candidate[]> {
+  const contentHashes = [...new Set(reads.map((r) => r.contentHash))];
+  const audioHashes = [...new Set(reads.flatMap((r) => (r.audioHashScope === 'stream' ? [r.audioHash] : [])))];
+  const fileIds = [...new Set(reads.map((r) => r.file.fileId))];
+  const rows = await trx
     .selectFrom('tracks as t')
-    .select(['t.id', 't.file_id', 't.content_hash', 't.deleted_at'])
+    .select([
+      ...KNOWN_COLUMNS.map((c) => `t.${c}` as const),
+      sql<'gone' | 'displaced' | 'tombstone'>`case
+        when t.deleted_at is not null then 'tombstone'
+        when not ${listedInJob(jobId)} then 'gone'
+        else 'displaced' end`.as('source'),
+    ])
     .where('t.profile_id', '=', profileId)
+    .where((eb) => eb.or([eb('t.content_hash', 'in', contentHashes), ...(audioHashes.length > 0 ? [eb('t.audio_hash', 'in', audioHashes)] : [])]))
     .where((eb) =>
       eb.or([
-        eb('t.file_id', 'in', [...new Set(reads.map((r) => r.file.fileId))]),
-        eb('t.content_hash', 'in', [...new Set(reads.map((r) => r.contentHash))]),
+        eb('t.deleted_at', 'is not', null),
+        eb.not(listedInJob(jobId)),
+        eb.and([
+          eb('t.file_id', 'in', fileIds),
+          sql<boolean>`exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = t.path
+            and s.status in ${LISTED_STATUSES} and s.file_id <> t.file_id)`,
+        ]),
       ]),
     )
-    .where((eb) => eb.or([eb('t.deleted_at', 'is not', null), eb.not(listedInJob(jobId))]))
     .orderBy('t.id')
     .forUpdate()
     .execute();
+  // Tracks at this batch's own paths were already judged there.
+  const here = new Set([...atPath.values()].map((t) => t.id));
+  return rows.filter((c) => !here.has(c.id));
 }
 
-/** Best candidate for one file, removed from the pool so no two files claim the same track:
- * the same file id first, then a live track over a tombstone, then the newest tombstone. */
+const SOURCE_RANK: Record<Candidate['source'], number> = { gone: 3, displaced: 2, vacated: 2, tombstone: 1 };
+
+/** Best candidate with content evidence for one file, removed from the pool so no two files claim the
+ * same track: the same provider id first, then the same bytes over the same audio, then a live track
+ * over a tombstone, then the newest tombstone. A displaced track needs the same provider id. */
 function claim(pool: Candidate[], r: ReadItem): Candidate | undefined {
-  const rank = (c: Candidate) => [c.file_id === r.file.fileId ? 1 : 0, c.deleted_at ? 0 : 1, c.deleted_at?.getTime() ?? 0];
-  const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+  const rank = (c: Candidate, evidence: 'bytes' | 'audio') => [
+    c.file_id === r.file.fileId ? 1 : 0,
+    evidence === 'bytes' ? 1 : 0,
+    SOURCE_RANK[c.source],
+    c.deleted_at?.getTime() ?? 0,
+  ];
+  const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]! || a[3]! - b[3]!;
   let best = -1;
+  let bestRank: number[] = [];
   for (let i = 0; i < pool.length; i++) {
     const c = pool[i]!;
-    if (c.file_id !== r.file.fileId && c.content_hash !== r.contentHash) continue;
-    if (best < 0 || compare(rank(c), rank(pool[best]!)) > 0) best = i;
+    const evidence = sameContent(c, r);
+    if (!evidence) continue;
+    if (c.source === 'displaced' && c.file_id !== r.file.fileId) continue;
+    const cRank = rank(c, evidence);
+    if (best < 0 || compare(cRank, bestRank) > 0) {
+      best = i;
+      bestRank = cRank;
+    }
   }
   return best < 0 ? undefined : pool.splice(best, 1)[0];
 }

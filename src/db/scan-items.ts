@@ -7,6 +7,9 @@ import type { ScanItem, ScanItemStatus } from './schema.ts';
 
 const queued = (jobId: string, f: ProviderFile) => ({ job_id: jobId, ...toColumns(f, PROVIDER_FILE_KEYS) });
 
+/** The job's one item per path. The unique index is on the path's md5, so paths of any length fit. */
+const ONE_ITEM_PER_PATH = sql`job_id, md5(path)`;
+
 /** The listed file an item stands for. */
 export function fileOf(item: ScanItem): ProviderFile {
   return fromColumns<ProviderFile>(item, PROVIDER_FILE_KEYS);
@@ -18,7 +21,7 @@ export async function upsertListedFiles(db: Db, jobId: string, files: ProviderFi
   const rows = await db
     .insertInto('scan_items')
     .values(files.map((f) => queued(jobId, f)))
-    .onConflict((oc) => oc.columns(['job_id', 'path']).doNothing())
+    .onConflict((oc) => oc.expression(ONE_ITEM_PER_PATH).doNothing())
     .returning('id')
     .execute();
   return rows.length;
@@ -63,6 +66,59 @@ export async function itemsByStatus(
     .where('id', '>', afterId);
   if (slot) q = q.where(sql`id % ${slot.slots}`, '=', slot.slot);
   return q.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * Locks the given items that are still pending and returns their ids. Two attempts of one batch that
+ * overlap (a worker that lost its heartbeat still runs while the retry does) queue on these locks, and
+ * the later one finds the items already finished: nothing is written or counted twice.
+ */
+export async function claimPending(trx: Db, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('scan_items')
+    .select('id')
+    .where('id', 'in', ids)
+    .where('status', '=', 'pending')
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Records what a listing page could not see. Each entry is a failed item naming the folder or file
+ * and the reason; every track and snapshot entry under an unlisted folder is kept as it was (an item
+ * `kept`): a folder that cannot be read is not an empty folder, so nothing under it is deleted.
+ * Safe to replay.
+ */
+export async function recordUnlisted(
+  db: Db,
+  profileId: string,
+  jobId: string,
+  unlisted: readonly { path: string; reason: string; folder?: boolean }[],
+): Promise<void> {
+  if (unlisted.length === 0) return;
+  await db
+    .insertInto('scan_items')
+    .values(unlisted.map((u) => ({ job_id: jobId, file_id: '', path: u.path, size: 0, status: 'failed' as const, outcome: 'failed', reason: u.reason })))
+    .onConflict((oc) => oc.expression(ONE_ITEM_PER_PATH).doNothing())
+    .execute();
+  for (const u of unlisted.filter((e) => e.folder)) {
+    const reason = `kept as it was: ${u.reason}`;
+    await sql`
+      insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, status, outcome, reason, track_id)
+      select ${jobId}, t.file_id, t.path, t.size, t.modified_at, null, 'kept', 'kept', ${reason}, t.id
+      from tracks t
+      where t.profile_id = ${profileId} and t.deleted_at is null and starts_with(t.path, ${`${u.path}/`})
+      on conflict (job_id, md5(path)) do nothing`.execute(db);
+    await sql`
+      insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, status, outcome, reason)
+      select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash, 'kept', 'kept', ${reason}
+      from listing_snapshots ls
+      where ls.profile_id = ${profileId} and starts_with(ls.path, ${`${u.path}/`})
+      on conflict (job_id, md5(path)) do nothing`.execute(db);
+  }
 }
 
 /** Marks a batch of items with their verdicts in one statement. */
@@ -118,7 +174,7 @@ export async function applyChangePage(
       .insertInto('scan_items')
       .values(upserts.map((f) => queued(jobId, f)))
       // Another file now at the same path (a replace): the newer entry wins.
-      .onConflict((oc) => oc.columns(['job_id', 'path']).doUpdateSet((eb) => ({
+      .onConflict((oc) => oc.expression(ONE_ITEM_PER_PATH).doUpdateSet((eb) => ({
         file_id: eb.ref('excluded.file_id'), size: eb.ref('excluded.size'), modified_at: eb.ref('excluded.modified_at'),
         mime_type: eb.ref('excluded.mime_type'), provider_hash: eb.ref('excluded.provider_hash'), status: 'discovered',
       })))
@@ -131,6 +187,6 @@ export async function applyChangePage(
       select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, 'removed'
       from listing_snapshots ls
       where ls.profile_id = ${profileId} and ls.file_id in (${sql.join(removed)})
-      on conflict (job_id, path) do nothing`.execute(db);
+      on conflict (job_id, md5(path)) do nothing`.execute(db);
   }
 }

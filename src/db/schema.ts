@@ -5,7 +5,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { Counters } from '../contract/counters.ts';
 import type { JobStatus, SyncMode, SyncPhase } from '../contract/sync.ts';
-import type { FlatTrackTags, TrackFile } from '../contract/track.ts';
+import type { AudioHashScope, FlatTrackTags, TrackFile } from '../contract/track.ts';
 import type { ProviderFile } from '../providers/types.ts';
 import type { Columns, SnakeCase } from './columns.ts';
 
@@ -51,9 +51,16 @@ export interface SyncJobsTable extends CounterColumns {
   error: string | null;
   error_kind: string | null;
   needs_review: string | null;
+  /** The first run id of the workflow execution that runs the job (continue-as-new keeps it). */
+  run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Who stopped a cancelled job (`cli`, `client`, `cancellation request`, ...) and why. */
+  cancelled_by: ColumnType<string | null, string | null | undefined, string | null>;
+  cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Live tracks of the profile when the job started: the mass-deletion guard's baseline. */
+  tracks_before: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
-export type EventType = 'started' | 'progress' | 'completed' | 'failed' | 'cancelled';
+export type EventType = 'started' | 'progress' | 'completed' | 'failed' | 'cancelled' | 'needs_review';
 
 export interface SyncEventsTable {
   id: Generated<number>;
@@ -64,7 +71,8 @@ export interface SyncEventsTable {
   created_at: CreatedAt;
 }
 
-export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'unchanged' | 'done' | 'failed' | 'removed';
+/** `kept`: under a folder that could not be listed, so kept as the snapshot had it (neither read nor deleted). */
+export type ScanItemStatus = 'discovered' | 'filtered' | 'pending' | 'unchanged' | 'done' | 'failed' | 'removed' | 'kept';
 
 /** One listed file in one job's durable work queue, with its verdict and outcome. */
 export interface ScanItemsTable extends Columns<ProviderFile> {
@@ -82,6 +90,10 @@ export interface TracksTable extends Columns<TrackFile>, Columns<FlatTrackTags> 
   profile_id: string;
   /** `sha256:<hex>` of the whole file. */
   content_hash: string;
+  /** `sha256:<hex>` of the audio stream alone (scope `stream`) or of the whole file where the format
+   * cannot be split (scope `file`); null for tracks read before it was computed. */
+  audio_hash: string | null;
+  audio_hash_scope: AudioHashScope | null;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   last_job_id: string | null;

@@ -93,7 +93,7 @@ export async function commitSnapshot(trx: Db, profileId: string, jobId: string):
     select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.provider_hash, s.status, s.reason, ${jobId}, s.listed_at
     from scan_items s
     where s.job_id = ${jobId} and s.status in ('filtered', 'done', 'failed')
-    on conflict (profile_id, path) do update set
+    on conflict (profile_id, md5(path)) do update set
       file_id = excluded.file_id, size = excluded.size, modified_at = excluded.modified_at, provider_hash = excluded.provider_hash,
       status = excluded.status, reason = excluded.reason, job_id = excluded.job_id, listed_at = excluded.listed_at`.execute(trx);
   await trx.updateTable('profiles').set({ snapshot_job_id: jobId }).where('id', '=', profileId).execute();
@@ -136,5 +136,5 @@ export async function carryOverSnapshot(trx: Db, profileId: string, jobId: strin
     from listing_snapshots ls
     where ls.profile_id = ${profileId}
       and not exists (select 1 from scan_items s where s.job_id = ${jobId} and (s.file_id = ls.file_id or s.path = ls.path))
-    on conflict (job_id, path) do nothing`.execute(trx);
+    on conflict (job_id, md5(path)) do nothing`.execute(trx);
 }

@@ -23,11 +23,15 @@ export function trackFileOf(row: TrackRow): TrackFile {
   return fromColumns<TrackFile>(row, TRACK_FILE_KEYS);
 }
 
-/** Whether job `jobId` listed an audio item (pending, unchanged, done or failed) at the path of track `t`. */
+/** Item statuses that say a job's listing has an audio file at the item's path (or, `kept`, could
+ * not look and keeps what was there). */
+export const LISTED_STATUSES = sql`('pending', 'unchanged', 'done', 'failed', 'kept')`;
+
+/** Whether job `jobId` listed an audio item at the path of track `t`. */
 export function listedInJob(jobId: string) {
   return sql<boolean>`exists (
     select 1 from scan_items s
-    where s.job_id = ${jobId} and s.path = t.path and s.status in ('pending', 'unchanged', 'done', 'failed'))`;
+    where s.job_id = ${jobId} and s.path = t.path and s.status in ${LISTED_STATUSES})`;
 }
 
 /** Live tracks whose path is not among the job's audio items (the listing no longer has them). */
@@ -76,40 +80,52 @@ export async function liveTracks(db: Db, profileId: string): Promise<TrackRow[]>
     .execute();
 }
 
-/** A group of live tracks with the same content; `preferred` is the copy to keep: the fewest folders
- * deep, then the shortest path, then the first in code-unit order. It depends only on the paths, so a
- * library kept by incremental syncs and a fresh full sync agree on it. */
+/** Kinds of duplicates: byte-identical files, or the same audio stream under different tags. */
+export type DuplicateKind = 'identical' | 'same-audio';
+
+/** A group of live tracks with the same content (`identical`, keyed by content hash) or the same audio
+ * stream and more than one content (`same-audio`, keyed by audio hash); `preferred` is the copy to
+ * keep: the fewest folders deep, then the shortest path, then the first in code-unit order. It depends
+ * only on the paths, so a library kept by incremental syncs and a fresh full sync agree on it. */
 export interface DuplicateGroup {
-  contentHash: string;
+  kind: DuplicateKind;
+  hash: string;
   /** Sorted. */
   paths: string[];
   preferred: string;
 }
 
-/** Duplicate groups of a profile, sorted by first path. */
+const GROUP_COLUMNS = sql`array_agg(path order by path) as paths,
+  (array_agg(path order by array_length(string_to_array(path, '/'), 1), length(path), path collate "C"))[1] as preferred`;
+
+/** Identical groups, then same-audio groups, each sorted by first path. */
 export async function duplicateGroups(db: Db, profileId: string): Promise<DuplicateGroup[]> {
-  const rows = await db
-    .selectFrom('tracks')
-    .select([
-      'content_hash',
-      sql<string[]>`array_agg(path order by path)`.as('paths'),
-      sql<string>`(array_agg(path order by array_length(string_to_array(path, '/'), 1), length(path), path collate "C"))[1]`.as('preferred'),
-    ])
-    .where('profile_id', '=', profileId)
-    .where('deleted_at', 'is', null)
-    .groupBy('content_hash')
-    .having(sql`count(*)`, '>', 1)
-    .execute();
-  return rows
-    .map((r) => ({ contentHash: r.content_hash, paths: r.paths, preferred: r.preferred }))
-    .sort((a, b) => (a.paths[0]! < b.paths[0]! ? -1 : 1));
+  const identical = await sql<{ hash: string; paths: string[]; preferred: string }>`
+    select content_hash as hash, ${GROUP_COLUMNS} from tracks
+    where profile_id = ${profileId} and deleted_at is null
+    group by content_hash having count(*) > 1`.execute(db);
+  const sameAudio = await sql<{ hash: string; paths: string[]; preferred: string }>`
+    select audio_hash as hash, ${GROUP_COLUMNS} from tracks
+    where profile_id = ${profileId} and deleted_at is null and audio_hash_scope = 'stream'
+    group by audio_hash having count(distinct content_hash) > 1`.execute(db);
+  const byFirstPath = (a: DuplicateGroup, b: DuplicateGroup) => (a.paths[0]! < b.paths[0]! ? -1 : 1);
+  return [
+    ...identical.rows.map((r) => ({ kind: 'identical' as const, ...r })).sort(byFirstPath),
+    ...sameAudio.rows.map((r) => ({ kind: 'same-audio' as const, ...r })).sort(byFirstPath),
+  ];
 }
 
+/** Duplicate groups of both kinds. */
 export async function countDuplicateGroups(db: Db, profileId: string): Promise<number> {
   const row = await sql<{ n: number }>`
-    select count(*) as n from (
-      select 1 from tracks where profile_id = ${profileId} and deleted_at is null
-      group by content_hash having count(*) > 1
-    ) g`.execute(db);
-  return row.rows[0]?.n ?? 0;
+    select (
+      select count(*) from (
+        select 1 from tracks where profile_id = ${profileId} and deleted_at is null
+        group by content_hash having count(*) > 1) g
+    ) + (
+      select count(*) from (
+        select 1 from tracks where profile_id = ${profileId} and deleted_at is null and audio_hash_scope = 'stream'
+        group by audio_hash having count(distinct content_hash) > 1) a
+    ) as n`.execute(db);
+  return Number(row.rows[0]?.n ?? 0);
 }

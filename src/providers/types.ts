@@ -16,6 +16,9 @@ export interface ListPage {
   files: ProviderFile[];
   /** Opaque token for the next page; absent on the last page. */
   nextPageToken?: string;
+  /** Folders (or files) under the root that could not be listed, with the reason: their tracks are
+   *  neither re-read nor deleted by this sync. Paths are relative to the root, like files'. */
+  unlisted?: { path: string; reason: string; /** The whole folder under `path` went unseen. */ folder?: boolean }[];
 }
 
 /** Random access to one file's bytes. Providers implement it over pread, HTTP Range, etc. */

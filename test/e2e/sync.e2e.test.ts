@@ -192,7 +192,8 @@ describe('music-sync end to end (Temporal dev server + embedded Postgres)', { ti
     assert.equal(groups.length, 1);
     assert.deepEqual(groups[0]!.paths, [original.path, ...copies].sort());
     const tracks = byPath(await stack.sync.tracks(name));
-    assert.equal(groups[0]!.contentHash, tracks.get(original.path)!.contentHash);
+    assert.equal(groups[0]!.kind, 'identical');
+    assert.equal(groups[0]!.hash, tracks.get(original.path)!.contentHash);
   });
 
   it('d. a rename and a move between two full syncs keep the track ids', async () => {

@@ -58,7 +58,7 @@ export async function duplicatesCommand(ctx: CliContext, profileArg: string): Pr
       ctx.out.print();
       groups.forEach((g, i) => {
         if (i > 0) ctx.out.print();
-        ctx.out.print(`${g.contentHash}:`);
+        ctx.out.print(`${g.kind === 'identical' ? 'identical files' : 'same audio, different tags'} (${g.hash}):`);
         for (const p of g.paths) ctx.out.print(`${p === g.preferred ? '* ' : '  '}${p}`);
       });
     }

@@ -6,3 +6,8 @@ export function compareSegments(a: readonly string[], b: readonly string[]): num
   }
   return a.length - b.length;
 }
+
+/** True when `dir` is a folder on the way to `path` (and not `path` itself). */
+export function isAncestor(dir: readonly string[], path: readonly string[]): boolean {
+  return dir.length < path.length && dir.every((s, i) => s === path[i]);
+}
