@@ -8,7 +8,11 @@
 //   whose subframes are CONSTANT (a seed-dependent tiny DC value: unique audio, still silent to the ear),
 //   with correct CRC-8/CRC-16.
 //
-// music-metadata 12 parses both (title, artists, album, track/disc, year, genre, duration, codec).
+// - WAV (PCM, a LIST/INFO tag before the data) and Ogg Opus (OpusHead, OpusTags, short CELT packets
+//   from the seed; its pager lays any packets in Ogg pages), plus the tags other taggers put at the end
+//   of a file (ID3v1, APEv2, Lyrics3v2): for the audio-hash and truncation tests.
+//
+// music-metadata 12 parses them all (title, artists, album, track/disc, year, genre, duration, codec).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
@@ -28,6 +32,8 @@ export interface FixtureTags {
   genre?: string;
   /** Embed a small (valid) PNG cover. */
   picture?: boolean;
+  /** More `KEY=value` comments, as they are (FLAC and Opus only): odd or huge values for tests. */
+  extraComments?: string[];
 }
 
 export interface FixtureOptions {
@@ -324,6 +330,7 @@ export function encodeFlac(tags: FixtureTags, seed: number, frames = 12): Uint8A
   if (tags.discTotal !== undefined) comments.push(`DISCTOTAL=${tags.discTotal}`);
   if (tags.year !== undefined) comments.push(`DATE=${tags.year}`);
   if (tags.genre !== undefined) comments.push(`GENRE=${tags.genre}`);
+  comments.push(...(tags.extraComments ?? []));
   const vendor = 'music-sync fixtures';
   const vorbis = new Bytes().u32le(Buffer.byteLength(vendor)).utf8(vendor).u32le(comments.length);
   for (const c of comments) vorbis.u32le(Buffer.byteLength(c)).utf8(c);
@@ -345,6 +352,215 @@ export function encodeFlac(tags: FixtureTags, seed: number, frames = 12): Uint8A
   blocks.forEach(([type, body], i) => out.push(metadataBlock(type, i === blocks.length - 1, body)));
   for (const f of audioFrames) out.push(f);
   return out.build();
+}
+
+// ---------------------------------------------------------------- tags at the end of a file
+
+/** An ID3v1.1 tag (128 bytes): title, first artist, album, year, track number; Latin-1, cut to fit. */
+export function encodeId3v1(tags: FixtureTags): Uint8Array {
+  const out = new Uint8Array(128);
+  const put = (text: string | undefined, at: number, length: number) =>
+    out.set(Buffer.from((text ?? '').slice(0, length), 'latin1').subarray(0, length), at);
+  out.set(Buffer.from('TAG', 'latin1'), 0);
+  put(tags.title, 3, 30);
+  put(tags.artists?.[0], 33, 30);
+  put(tags.album, 63, 30);
+  put(tags.year !== undefined ? String(tags.year) : '', 93, 4);
+  out[125] = 0; // ID3v1.1: a zero byte, then the track number
+  out[126] = (tags.trackNo ?? 0) & 0xff;
+  out[127] = 255; // no genre
+  return out;
+}
+
+/** An APEv2 tag with header and footer; each item a UTF-8 text. */
+export function encodeApeV2(items: Record<string, string>): Uint8Array {
+  const body = new Bytes();
+  for (const [key, value] of Object.entries(items)) {
+    const v = Buffer.from(value, 'utf8');
+    body.u32le(v.length).u32le(0).ascii(key).u8(0).push(v);
+  }
+  const fields = body.build();
+  const count = Object.keys(items).length;
+  const frame = (flags: number) =>
+    new Bytes().ascii('APETAGEX').u32le(2000).u32le(fields.length + 32).u32le(count).u32le(flags).push(new Uint8Array(8)).build();
+  // Flags: bit 31 "has a header", bit 29 "this is the header".
+  return new Bytes().push(frame(0xa0000000)).push(fields).push(frame(0x80000000)).build();
+}
+
+/** A Lyrics3v2 block holding `lyrics` (as written after the audio, before an ID3v1 tag). */
+export function encodeLyrics3v2(lyrics: string): Uint8Array {
+  const field = (id: string, data: string) => `${id}${String(Buffer.byteLength(data, 'latin1')).padStart(5, '0')}${data}`;
+  const block = `LYRICSBEGIN${field('IND', '10')}${field('LYR', lyrics)}`;
+  return Buffer.from(`${block}${String(block.length).padStart(6, '0')}LYRICS200`, 'latin1');
+}
+
+// ---------------------------------------------------------------- WAV
+
+/** A PCM WAV (44.1 kHz, 16-bit stereo) whose samples are a tiny seed-dependent DC value, tagged with
+ * a LIST/INFO chunk before the data (so a longer tag moves the audio). */
+export function encodeWav(tags: FixtureTags, seed: number, samples = 4410): Uint8Array {
+  const value = (mix(seed, 0x57415645) % 33) - 16;
+  const data = new Bytes();
+  for (let i = 0; i < samples * FLAC_CHANNELS; i++) data.push([value & 0xff, (value >> 8) & 0xff]);
+  const info = new Bytes().ascii('INFO');
+  const text = (id: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const v = Buffer.concat([Buffer.from(value, 'utf8'), Buffer.from([0])]);
+    info.ascii(id).u32le(v.length).push(v);
+    if (v.length & 1) info.u8(0);
+  };
+  text('INAM', tags.title);
+  text('IART', tags.artists?.join('; '));
+  text('IPRD', tags.album);
+  text('IGNR', tags.genre);
+  text('ICRD', tags.year !== undefined ? String(tags.year) : undefined);
+  text('ITRK', tags.trackNo !== undefined ? String(tags.trackNo) : undefined);
+  const chunk = (id: string, body: Uint8Array) => new Bytes().ascii(id).u32le(body.length).push(body).build();
+  const fmt = new Bytes().push([1, 0]).push([FLAC_CHANNELS, 0]).u32le(FLAC_RATE).u32le(FLAC_RATE * 4).push([4, 0]).push([16, 0]).build();
+  const body = new Bytes().ascii('WAVE').push(chunk('fmt ', fmt)).push(chunk('LIST', info.build())).push(chunk('data', data.build())).build();
+  return new Bytes().ascii('RIFF').u32le(body.length).push(body).build();
+}
+
+// ---------------------------------------------------------------- Ogg Opus
+
+const OGG_CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n << 24;
+    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function oggCrc(page: Uint8Array): number {
+  let c = 0;
+  for (const b of page) c = ((c << 8) ^ OGG_CRC_TABLE[((c >>> 24) ^ b) & 0xff]!) >>> 0;
+  return c;
+}
+
+export interface OggPacket {
+  data: Uint8Array;
+  /** The granule position of the stream once this packet is done (-1: none ends on its page). */
+  granule: bigint;
+  /** Start a new page with this packet (Ogg mappings put each header packet on its own page). */
+  newPage?: boolean;
+}
+
+/** One Ogg page (CRC filled in) from its header fields and segments. */
+export function oggPage(serial: number, sequence: number, flags: number, granule: bigint, segments: Uint8Array[]): Uint8Array {
+  const lacing: number[] = [];
+  for (const s of segments) lacing.push(s.length);
+  const header = new Bytes().ascii('OggS').u8(0).u8(flags);
+  const g = new Uint8Array(8);
+  new DataView(g.buffer).setBigInt64(0, granule, true);
+  header.push(g).u32le(serial).u32le(sequence).u32le(0).u8(lacing.length).push(lacing);
+  const page = new Bytes().push(header.build());
+  for (const s of segments) page.push(s);
+  const bytes = page.build();
+  new DataView(bytes.buffer).setUint32(22, oggCrc(bytes), true);
+  return bytes;
+}
+
+export interface OggPagingOptions {
+  /** Largest page body (default 4096). */
+  pageBytes?: number;
+  /** Sequence number of the first page (default 0). */
+  firstSequence?: number;
+  /** The first page begins the stream (default true). */
+  bos?: boolean;
+  /** The last page ends the stream (default true). */
+  eos?: boolean;
+}
+
+/** Packets cut into 255-byte lacing segments and laid in pages. */
+export function oggPages(serial: number, packets: OggPacket[], options: OggPagingOptions = {}): Uint8Array[] {
+  const { pageBytes = 4096, firstSequence = 0, bos = true, eos = true } = options;
+  const pages: Uint8Array[] = [];
+  let segments: Uint8Array[] = [];
+  let body = 0;
+  let granule = -1n;
+  let continued = false; // the page being filled starts with the rest of a packet
+  const flush = (last: boolean, nextContinued: boolean) => {
+    const flags = (continued ? 1 : 0) | (bos && pages.length === 0 ? 2 : 0) | (eos && last ? 4 : 0);
+    pages.push(oggPage(serial, firstSequence + pages.length, flags, granule, segments));
+    segments = [];
+    body = 0;
+    granule = -1n;
+    continued = nextContinued;
+  };
+  packets.forEach((packet, p) => {
+    if (packet.newPage && segments.length > 0) flush(false, false);
+    const d = packet.data;
+    for (let at = 0; ; at += 255) {
+      const piece = d.subarray(at, Math.min(d.length, at + 255));
+      if (segments.length === 255 || (segments.length > 0 && body + piece.length > pageBytes)) flush(false, at > 0);
+      segments.push(piece);
+      body += piece.length;
+      if (piece.length < 255) break;
+    }
+    granule = packet.granule;
+    if (p === packets.length - 1) flush(true, false);
+    else if (packets[p + 1]!.newPage) flush(false, false);
+  });
+  return pages;
+}
+
+/** A whole logical stream, BOS on its first page and EOS on its last. */
+export function oggStream(serial: number, packets: OggPacket[], pageBytes = 4096): Uint8Array {
+  const out = new Bytes();
+  for (const page of oggPages(serial, packets, { pageBytes })) out.push(page);
+  return out.build();
+}
+
+const OPUS_PRE_SKIP = 312;
+const OPUS_SAMPLES_PER_PACKET = 960; // 20 ms at 48 kHz
+
+/** Opus's comment header: vendor, then `KEY=value` comments (a cover as METADATA_BLOCK_PICTURE). */
+export function opusTags(tags: FixtureTags, seed: number): Uint8Array {
+  const comments: string[] = [];
+  if (tags.title !== undefined) comments.push(`TITLE=${tags.title}`);
+  for (const a of tags.artists ?? []) comments.push(`ARTIST=${a}`);
+  if (tags.album !== undefined) comments.push(`ALBUM=${tags.album}`);
+  if (tags.trackNo !== undefined) comments.push(`TRACKNUMBER=${tags.trackNo}`);
+  if (tags.year !== undefined) comments.push(`DATE=${tags.year}`);
+  if (tags.genre !== undefined) comments.push(`GENRE=${tags.genre}`);
+  if (tags.picture) {
+    const png = makePng(seed);
+    const mime = 'image/png';
+    const block = new Bytes().u32be(3).u32be(mime.length).ascii(mime).u32be(0).u32be(8).u32be(8).u32be(24).u32be(0)
+      .u32be(png.length).push(png).build();
+    comments.push(`METADATA_BLOCK_PICTURE=${Buffer.from(block).toString('base64')}`);
+  }
+  comments.push(...(tags.extraComments ?? []));
+  const vendor = 'music-sync fixtures';
+  const out = new Bytes().ascii('OpusTags').u32le(Buffer.byteLength(vendor)).utf8(vendor).u32le(comments.length);
+  for (const c of comments) out.u32le(Buffer.byteLength(c)).utf8(c);
+  return out.build();
+}
+
+/** The packets of an Ogg Opus file: OpusHead, OpusTags, then 20 ms stereo CELT packets whose few
+ * payload bytes come from the seed (unique audio bytes; never meant to be played). */
+export function opusPackets(tags: FixtureTags, seed: number, packets = 50): OggPacket[] {
+  const head = new Bytes().ascii('OpusHead').u8(1).u8(2).push([OPUS_PRE_SKIP & 0xff, OPUS_PRE_SKIP >> 8])
+    .u32le(48000).push([0, 0]).u8(0).build();
+  const rnd = prng(mix(seed, 0x4f505553));
+  const out: OggPacket[] = [
+    { data: head, granule: 0n, newPage: true },
+    { data: opusTags(tags, seed), granule: 0n, newPage: true },
+  ];
+  for (let i = 0; i < packets; i++) {
+    const data = new Uint8Array(9);
+    data[0] = 0xfc; // TOC: config 31 (CELT, fullband, 20 ms), stereo, one frame
+    for (let k = 1; k < data.length; k++) data[k] = Math.floor(rnd() * 256);
+    out.push({ data, granule: BigInt(OPUS_PRE_SKIP + (i + 1) * OPUS_SAMPLES_PER_PACKET), newPage: i === 0 });
+  }
+  return out;
+}
+
+/** An Ogg Opus file (`.opus`): one logical stream whose serial comes from the seed. */
+export function encodeOpus(tags: FixtureTags, seed: number, packets = 50): Uint8Array {
+  return oggStream(mix(seed, 0x4f676753), opusPackets(tags, seed, packets));
 }
 
 // ---------------------------------------------------------------- files
