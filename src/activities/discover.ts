@@ -52,12 +52,12 @@ export function discoverActivities(deps: ActivityDeps) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         const page = await call(() => provider.list(pageToken, input.pageSize));
         await db.transaction().execute(async (trx) => {
-          const added = await upsertListedFiles(trx, input.jobId, page.files);
+          const listed = await upsertListedFiles(trx, input.jobId, page.files);
           // What the provider could not list is neither re-read nor deleted: recorded, and kept.
           // Entries that are not music (a `cover.jpg` link leaving the folder) are left out.
           const unlisted = (page.unlisted ?? []).filter((u) => u.folder || AUDIO_EXTENSIONS.has(extensionOf(u.path)));
-          await recordUnlisted(trx, profile.id, input.jobId, unlisted);
-          const row = await addCounters(trx, input.jobId, { itemsDiscovered: added });
+          const unseen = await recordUnlisted(trx, profile.id, input.jobId, unlisted);
+          const row = await addCounters(trx, input.jobId, { itemsDiscovered: listed + unseen });
           await emitEvent(trx, input.jobId, `discover:${pages}`, 'progress', { phase: 'discover', itemsDiscovered: row.items_discovered });
         });
         pageToken = page.nextPageToken;

@@ -90,19 +90,20 @@ export async function claimPending(trx: Db, ids: readonly number[]): Promise<Set
  * Records what a listing page could not see. Each entry is a failed item naming the folder or file
  * and the reason; every track and snapshot entry under an unlisted folder is kept as it was (an item
  * `kept`): a folder that cannot be read is not an empty folder, so nothing under it is deleted.
- * Safe to replay.
+ * Safe to replay. Returns how many entries were new (they count as discovered).
  */
 export async function recordUnlisted(
   db: Db,
   profileId: string,
   jobId: string,
   unlisted: readonly { path: string; reason: string; folder?: boolean }[],
-): Promise<void> {
-  if (unlisted.length === 0) return;
-  await db
+): Promise<number> {
+  if (unlisted.length === 0) return 0;
+  const inserted = await db
     .insertInto('scan_items')
     .values(unlisted.map((u) => ({ job_id: jobId, file_id: '', path: u.path, size: 0, status: 'failed' as const, outcome: 'failed', reason: u.reason })))
     .onConflict((oc) => oc.expression(ONE_ITEM_PER_PATH).doNothing())
+    .returning('id')
     .execute();
   for (const u of unlisted.filter((e) => e.folder)) {
     const reason = `kept as it was: ${u.reason}`;
@@ -119,6 +120,7 @@ export async function recordUnlisted(
       where ls.profile_id = ${profileId} and starts_with(ls.path, ${`${u.path}/`})
       on conflict (job_id, md5(path)) do nothing`.execute(db);
   }
+  return inserted.length;
 }
 
 /** Marks a batch of items with their verdicts in one statement. */

@@ -305,9 +305,10 @@ function metadataBlock(type: number, last: boolean, body: Uint8Array): Uint8Arra
 
 export function encodeFlac(tags: FixtureTags, seed: number, frames = 12): Uint8Array {
   const totalSamples = frames * FLAC_BLOCK;
-  // Tiny signed DC value from the seed (|v| <= 16 of 32768): unique audio bytes, inaudible.
-  const value = (mix(seed, 0x464c4143) % 33) - 16;
-  const audioFrames = Array.from({ length: frames }, (_, i) => flacFrame(i, value));
+  // Tiny signed DC values from the seed, one per frame (|v| <= 16 of 32768): inaudible, and the audio
+  // stream of every seed its own (33 values per frame, not per file), so distinct fixtures never
+  // share an audio hash by chance.
+  const audioFrames = Array.from({ length: frames }, (_, i) => flacFrame(i, (mix(mix(seed, 0x464c4143), i) % 33) - 16));
   const frameSize = audioFrames[0]!.length;
 
   const streamInfo = new Bytes().u16be(FLAC_BLOCK).u16be(FLAC_BLOCK).u24be(frameSize).u24be(frameSize);
@@ -399,9 +400,12 @@ export function encodeLyrics3v2(lyrics: string): Uint8Array {
 /** A PCM WAV (44.1 kHz, 16-bit stereo) whose samples are a tiny seed-dependent DC value, tagged with
  * a LIST/INFO chunk before the data (so a longer tag moves the audio). */
 export function encodeWav(tags: FixtureTags, seed: number, samples = 4410): Uint8Array {
-  const value = (mix(seed, 0x57415645) % 33) - 16;
+  // One tiny value per 441 samples (10 ms), so every seed has audio of its own.
   const data = new Bytes();
-  for (let i = 0; i < samples * FLAC_CHANNELS; i++) data.push([value & 0xff, (value >> 8) & 0xff]);
+  for (let i = 0; i < samples * FLAC_CHANNELS; i++) {
+    const value = (mix(mix(seed, 0x57415645), Math.floor(i / (441 * FLAC_CHANNELS))) % 33) - 16;
+    data.push([value & 0xff, (value >> 8) & 0xff]);
+  }
   const info = new Bytes().ascii('INFO');
   const text = (id: string, value: string | undefined) => {
     if (value === undefined) return;

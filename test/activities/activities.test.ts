@@ -18,7 +18,7 @@ import { encodeTrack, writeTrackFile } from '../../src/testing/fixtures.ts';
 import { faultyRegistry, newFaults, overLocal, type Faults } from '../helpers/providers.ts';
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/music-metadata-samples');
-const FILES = ['04 Long Drive.flac', 'id3v2.3.mp3', 'id3v2.4.mp3', 'flac.flac', 'incomplete.mp3', 'not-an-audio-file.txt'];
+const FILES = ['04 Long Drive.flac', 'id3v2.3.mp3', 'id3v2.4.mp3', 'a kind of magic.flac', 'incomplete.mp3', 'not-an-audio-file.txt'];
 
 let testDb: TestDb;
 let db: Db;
@@ -199,7 +199,7 @@ describe('activities', () => {
     const before = await db.selectFrom('tracks').select(['id', 'path']).where('profile_id', '=', profile.id).execute();
     const flac = before.find((t) => t.path === '04 Long Drive.flac')!;
     await rename(path.join(root, '04 Long Drive.flac'), path.join(root, 'sub', 'renamed.flac'));
-    await rm(path.join(root, 'sub', 'flac.flac'));
+    await rm(path.join(root, 'sub', 'a kind of magic.flac'));
     await writeFile(path.join(root, 'sub', 'readme.md'), 'still not music');
     const second = await full();
     assert.equal(second.batch.renamed, 1);
@@ -207,7 +207,7 @@ describe('activities', () => {
     const renamed = await db.selectFrom('tracks').selectAll().where('id', '=', flac.id).executeTakeFirstOrThrow();
     assert.equal(renamed.path, 'sub/renamed.flac');
     assert.equal(renamed.deleted_at, null);
-    const gone = await db.selectFrom('tracks').selectAll().where('profile_id', '=', profile.id).where('path', '=', 'sub/flac.flac').executeTakeFirstOrThrow();
+    const gone = await db.selectFrom('tracks').selectAll().where('profile_id', '=', profile.id).where('path', '=', 'sub/a kind of magic.flac').executeTakeFirstOrThrow();
     assert.ok(gone.deleted_at instanceof Date, 'soft-deleted, not removed');
   });
 });

@@ -89,8 +89,8 @@ describe('music-sync command line', () => {
     await copyFile(path.join(CORPUS, '04 Long Drive.flac'), path.join(library, '04 Long Drive.flac'));
     await copyFile(path.join(CORPUS, 'id3v2.3.mp3'), path.join(library, 'id3v2.3.mp3'));
     await copyFile(path.join(CORPUS, 'not-an-audio-file.txt'), path.join(library, 'not-an-audio-file.txt'));
-    await copyFile(path.join(CORPUS, 'flac.flac'), path.join(library, 'copy-a.flac'));
-    await copyFile(path.join(CORPUS, 'flac.flac'), path.join(library, 'sub', 'copy-b.flac'));
+    await copyFile(path.join(CORPUS, 'a kind of magic.flac'), path.join(library, 'copy-a.flac'));
+    await copyFile(path.join(CORPUS, 'a kind of magic.flac'), path.join(library, 'sub', 'copy-b.flac'));
     // An existing library: files older than the racy-timestamp window, so a rescan trusts their mtimes.
     const hourAgo = new Date(Date.now() - 3_600_000);
     for (const f of ['04 Long Drive.flac', 'id3v2.3.mp3', 'not-an-audio-file.txt', 'copy-a.flac', 'sub/copy-b.flac']) {
