@@ -1,25 +1,29 @@
 // A job's life as the workflow drives it: started, phase by phase, ended. Each step is one transaction,
 // safe to run twice.
-import { isTerminal, type CompleteJobInput, type CompleteJobResult, type PhaseInput, type StartJobInput } from '../contract/sync.ts';
+import type { CompleteJobInput, CompleteJobResult, PhaseInput, StartJobInput, TerminalStatus } from '../contract/sync.ts';
+import { isTerminal } from '../contract/sync.ts';
 import { emitEvent } from '../db/events.ts';
-import { countersOf, enterPhase, finishJob, getJob, insertJob, markRunning } from '../db/jobs.ts';
+import { countersOf, endJob, enterPhase, getJob, insertJob, markRunning } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
 import { commitSnapshot } from '../db/snapshots.ts';
+import { countLiveTracks } from '../db/tracks.ts';
+import { massDeletion } from './deletions.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput } from './failures.ts';
 
 export function lifecycleActivities({ db }: ActivityDeps) {
   return {
-    /** Creates (or adopts the client's) job row, marks it running and emits Started once. */
+    /** Creates (or adopts the client's) job row, marks it running with its run chain and the live library
+     * it starts from (both recorded once), and emits Started once. */
     async startJob(input: StartJobInput): Promise<{ provider: string }> {
       const profile = await getProfile(db, input.profileId);
       if (!profile) throw invalidInput(`profile ${input.profileId} does not exist`);
       await db.transaction().execute(async (trx) => {
         await insertJob(trx, {
           id: input.jobId, profileId: profile.id, provider: profile.provider, mode: input.mode,
-          workflowId: input.workflowId, status: 'running',
+          workflowId: input.workflowId, status: 'running', ...(input.runId ? { runId: input.runId } : {}),
         });
-        await markRunning(trx, input.jobId);
+        await markRunning(trx, input.jobId, { runId: input.runId, tracksBefore: await countLiveTracks(trx, profile.id) });
         await emitEvent(trx, input.jobId, 'started', 'started', {
           profileId: profile.id, provider: profile.provider, mode: input.mode,
         });
@@ -34,30 +38,24 @@ export function lifecycleActivities({ db }: ActivityDeps) {
 
     /**
      * Ends the job: phase `complete`, the final status and the terminal event, in one transaction.
-     * A completed job that needs no review makes its listing the profile's snapshot, with the new
-     * cursor; a failed, cancelled or suspicious run keeps the old one. Safe to run twice.
+     * A completed job makes its listing the profile's snapshot, with the new cursor; a job the
+     * mass-deletion guard held back ends as `needs_review` and, like a failed or cancelled one, keeps
+     * the old snapshot. Safe to run twice.
      */
     async completeJob(input: CompleteJobInput): Promise<CompleteJobResult> {
       return db.transaction().execute(async (trx) => {
         const before = await getJob(trx, input.jobId);
         if (!before) throw invalidInput(`sync job ${input.jobId} does not exist`);
-        if (!isTerminal(before.status)) {
-          if (input.status === 'completed' && !before.needs_review) await commitSnapshot(trx, before.profile_id, input.jobId);
-          await enterPhase(trx, input.jobId, 'complete');
-          await finishJob(trx, input.jobId, input);
-        }
-        const job = (await getJob(trx, input.jobId))!;
-        const counters = countersOf(job);
-        const type = job.status === 'completed' ? 'completed' : job.status === 'cancelled' ? 'cancelled' : 'failed';
-        await emitEvent(trx, input.jobId, 'terminal', type, {
-          status: job.status,
-          counters,
-          ...(job.needs_review ? { needsReview: job.needs_review } : {}),
-          ...(job.error
-            ? { message: job.error, kind: job.error_kind, recoverable: input.error?.recoverable ?? job.status === 'timed_out' }
-            : {}),
-        });
-        return { counters, needsReview: job.needs_review };
+        const status: TerminalStatus = input.status === 'completed' && before.needs_review ? 'needs_review' : input.status;
+        if (status === 'completed' && !isTerminal(before.status)) await commitSnapshot(trx, before.profile_id, input.jobId);
+        const review = status === 'needs_review' ? await massDeletion(trx, before) : undefined;
+        const job = await endJob(
+          trx,
+          input.jobId,
+          { status, ...(input.error ? { error: input.error } : {}), ...(input.cancel ? { cancel: input.cancel } : {}) },
+          review ? { gone: review.gone, baseline: review.baseline, confirmCommand: review.confirmCommand } : {},
+        );
+        return { counters: countersOf(job), needsReview: job.needs_review, status: job.status as TerminalStatus };
       });
     },
   };

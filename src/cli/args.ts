@@ -2,6 +2,10 @@
 // options strictly (an unknown option is a usage error, not silently ignored).
 import { parseArgs } from 'node:util';
 
+/** The exit code of `scan` and `sync --wait` when the job needs review: the mass-deletion guard held
+ * its deletions back (distinct from 1, a sync that did not complete). */
+export const EXIT_NEEDS_REVIEW = 3;
+
 /** A wrong command line: one line on stderr and exit code 2. */
 export class UsageError extends Error {
   readonly hint: string | undefined;
@@ -36,16 +40,21 @@ const GLOBAL_OPTIONS: OptionSpec = {
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'scan',
-    args: '<dir> [--full]',
+    args: '<dir> [--full] [--confirm-deletions]',
     summary: 'sync a folder once: start what is needed, scan, print a summary, stop',
     positionals: ['dir'],
-    options: { full: { type: 'boolean' } },
-    optionHelp: [['--full', 'a full sync even when an incremental one is possible']],
+    options: { full: { type: 'boolean' }, 'confirm-deletions': { type: 'boolean' } },
+    optionHelp: [
+      ['--full', 'a full sync even when an incremental one is possible'],
+      ['--confirm-deletions', 'delete the tracks of missing files even when most of the library is missing'],
+    ],
     details: [
       'Creates a local profile for the folder on first use (named after it) and runs a full sync',
       'with a worker in this process; later scans are incremental (only changed files are read)',
       'unless --full forces a full sync, which also repairs any drift.',
-      'Exit code 0 when the job completed (even with failed files),',
+      'A listing that misses most of the library (an unmounted drive, an emptied folder) deletes',
+      'nothing: the job ends as "needs review" with the command that confirms the deletion.',
+      `Exit code 0 when the job completed (even with failed files), ${EXIT_NEEDS_REVIEW} when it needs review,`,
       '1 when it failed, was cancelled or timed out. Ctrl-C cancels the sync; a second Ctrl-C quits.',
       'With --json, stdout is one object: { job, tracks, failed, duplicates }.',
     ],
@@ -90,17 +99,20 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'sync',
-    args: '<profile> [--incremental] [--wait]',
+    args: '<profile> [--incremental] [--wait] [--confirm-deletions]',
     summary: 'start a sync of a profile and print its job id',
-    options: { incremental: { type: 'boolean' }, wait: { type: 'boolean' } },
+    options: { incremental: { type: 'boolean' }, wait: { type: 'boolean' }, 'confirm-deletions': { type: 'boolean' } },
     optionHelp: [
       ['--incremental', 'sync from the cursor of the last sync instead of a full listing'],
       ['--wait', 'follow the job to its end and print a summary'],
+      ['--confirm-deletions', 'delete the tracks of missing files even when most of the library is missing'],
     ],
     positionals: ['profile'],
     details: [
       'Without TEMPORAL_ADDRESS (or a running `music-sync up`) nothing else would run the sync, so',
       'the command runs a worker itself and waits, as with --wait.',
+      `Waiting, the exit code is 0 when the job completed, ${EXIT_NEEDS_REVIEW} when it needs review (the`,
+      'mass-deletion guard held its deletions back), 1 when it failed, was cancelled or timed out.',
     ],
   },
   {
@@ -111,8 +123,10 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'cancel',
-    args: '<jobId>',
+    args: '<jobId> [--reason <text>]',
     summary: 'cancel a running sync job',
+    options: { reason: { type: 'string' } },
+    optionHelp: [['--reason <text>', 'why, recorded with the job (shown by status)']],
     positionals: ['jobId'],
   },
   {
@@ -308,6 +322,7 @@ function commonHelp(): string[] {
     '  MUSIC_SYNC_METERED=1  this machine\'s network is metered: syncs with wifiOnly wait',
     '  MUSIC_SYNC_DEBUG=1  print stack traces and the worker\'s INFO logs',
     '',
-    'Exit codes: 0 success, 1 runtime error or a sync that did not complete, 2 usage error.',
+    `Exit codes: 0 success, 1 runtime error or a sync that did not complete, 2 usage error,`,
+    `${EXIT_NEEDS_REVIEW} a sync that needs review (the mass-deletion guard held its deletions back).`,
   ];
 }

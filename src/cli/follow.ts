@@ -1,7 +1,11 @@
-// Following a running job to its end: progress on stderr, Ctrl-C to cancel, the final job row.
+// Following a running job to its end: progress on stderr, Ctrl-C to cancel, the final job row, and
+// what the ending means for the exit code.
+import path from 'node:path';
+import { DEFAULT_DATA_DIR } from '../app/settings.ts';
 import { SyncError } from '../client/errors.ts';
 import type { SyncClient } from '../client/sync-client.ts';
 import type { SyncJob } from '../client/types.ts';
+import { EXIT_NEEDS_REVIEW } from './args.ts';
 import type { CliContext } from './context.ts';
 import { exitAfterClose } from './lifetime.ts';
 import { setInterruptHandler } from './interrupt.ts';
@@ -58,7 +62,7 @@ export async function followJob(ctx: CliContext, sync: SyncClient, jobId: string
   setInterruptHandler((count) => {
     if (count === 1) {
       ctx.out.warn('cancelling… (Ctrl-C again to quit without waiting)');
-      sync.cancelSync(jobId, 'interrupted from the command line').then(
+      sync.cancelSync(jobId, { by: 'cli', reason: 'interrupted (Ctrl-C)' }).then(
         (asked) => {
           if (!asked) ctx.out.warn('the job had already ended');
         },
@@ -86,4 +90,36 @@ export async function followJob(ctx: CliContext, sync: SyncClient, jobId: string
     ctx.out.setStatusLine(undefined);
   }
   return { job: await sync.getStatus(jobId), endError };
+}
+
+/** 0 for a completed job, EXIT_NEEDS_REVIEW for one the mass-deletion guard held back, 1 otherwise. */
+export function exitCodeOf(job: SyncJob): number {
+  if (job.status === 'completed') return 0;
+  return job.status === 'needs_review' ? EXIT_NEEDS_REVIEW : 1;
+}
+
+/** Lines about how a job ended that the summary does not show: who cancelled it and why. */
+export function endingLines(job: SyncJob): string[] {
+  if (job.status !== 'cancelled' || !job.cancelledBy) return [];
+  return [`  cancelled   by ${job.cancelledBy}${job.cancelReason ? `: ${job.cancelReason}` : ''}`];
+}
+
+/**
+ * For a job that needs review: the exact command of this command line that confirms the deletion
+ * (`confirmCommand` names the command, `--confirm-deletions` and this data dir are added), printed
+ * after the summary, or with the review message on stderr with --json (stdout is the JSON).
+ */
+export function reportReview(ctx: CliContext, job: SyncJob, confirmCommand: string[]): void {
+  if (job.status !== 'needs_review') return;
+  const dataDir = ctx.dataDir === path.resolve(DEFAULT_DATA_DIR) ? [] : ['--data-dir', ctx.dataDir];
+  const command = ['music-sync', ...confirmCommand, '--confirm-deletions', ...dataDir].map(shellWord).join(' ');
+  const line = `To delete the tracks of the missing files: ${command}`;
+  if (!ctx.json) return ctx.out.print(line);
+  ctx.out.warn(`music-sync: job ${job.id} needs review: ${oneLine(job.needsReview ?? '')}`);
+  ctx.out.warn(line);
+}
+
+/** A word as a POSIX shell reads it back: bare when safe, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

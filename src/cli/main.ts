@@ -98,7 +98,7 @@ async function load(command: ParsedCommand): Promise<Runner> {
   switch (command.spec.name) {
     case 'scan': {
       const { scanCommand } = await import('./commands/scan.ts');
-      return (ctx) => scanCommand(ctx, p.dir!, { full: o.full === true });
+      return (ctx) => scanCommand(ctx, p.dir!, { full: o.full === true, confirmDeletions: o['confirm-deletions'] === true });
     }
     case 'up':
     case 'worker':
@@ -125,7 +125,9 @@ async function load(command: ParsedCommand): Promise<Runner> {
     }
     case 'sync': {
       const { syncCommand } = await import('./commands/jobs.ts');
-      return (ctx) => syncCommand(ctx, p.profile!, { incremental: o.incremental === true, wait: o.wait === true });
+      return (ctx) => syncCommand(ctx, p.profile!, {
+        incremental: o.incremental === true, wait: o.wait === true, confirmDeletions: o['confirm-deletions'] === true,
+      });
     }
     case 'status': {
       const { statusCommand } = await import('./commands/jobs.ts');
@@ -133,7 +135,7 @@ async function load(command: ParsedCommand): Promise<Runner> {
     }
     case 'cancel': {
       const { cancelCommand } = await import('./commands/jobs.ts');
-      return (ctx) => cancelCommand(ctx, p.jobId!);
+      return (ctx) => cancelCommand(ctx, p.jobId!, { reason: str('reason') });
     }
     case 'history': {
       const { historyCommand } = await import('./commands/jobs.ts');

@@ -13,6 +13,7 @@ export function toSyncJob(row: SyncJobRow): SyncJob {
     status: row.status,
     phase: row.phase,
     workflowId: row.workflow_id,
+    runId: row.run_id,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -20,6 +21,9 @@ export function toSyncJob(row: SyncJobRow): SyncJob {
     error: row.error,
     errorKind: row.error_kind,
     needsReview: row.needs_review,
+    cancelledBy: row.cancelled_by,
+    cancelReason: row.cancel_reason,
+    tracksBefore: row.tracks_before,
     ...countersOf(row),
   };
 }

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client,
 } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, TimeoutFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import pg from 'pg';
 import { resolveConfig, type SyncConfig } from '../contract/config.ts';
 import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR } from '../contract/search-attributes.ts';
-import type { SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../contract/sync.ts';
+import type { CancelRequest, SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../contract/sync.ts';
 import {
   CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, SYNC_TASK_QUEUE, SYNC_WORKFLOW_TYPE, workflowIdForProfile,
 } from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
-import { getJob, insertJob, listJobs } from '../db/jobs.ts';
+import { countersOf, getJob, insertJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
 import { failedItems } from '../db/scan-items.ts';
 import { currentCursor } from '../db/snapshots.ts';
@@ -24,6 +24,8 @@ import {
   SyncTimeoutError,
 } from './errors.ts';
 import { toProfileInfo, toSyncEvent, toSyncJob, toTrack } from './mappers.ts';
+import { reconciledRow } from './reconcile.ts';
+import { jobChain } from './runs.ts';
 import type { ProfileInfo, SyncEvent, SyncJob, Track } from './types.ts';
 
 export interface SyncClientOptions {
@@ -34,6 +36,7 @@ export interface SyncClientOptions {
   /** Checks and normalises a new profile's provider, root and settings. */
   providers: ProviderRegistry<string>;
   taskQueue?: string;
+  /** Overrides of the defaults for every sync this client starts (checked by `resolveConfig`). */
   config?: Partial<SyncConfig>;
   /** Set the MusicSync* search attributes at start (the server must know them). */
   searchAttributes?: boolean;
@@ -158,8 +161,11 @@ export class SyncClient {
       }
       throw err;
     }
-    // The workflow's first activity creates the row too; whichever comes first wins, the other no-ops.
-    await insertJob(this.db, { id: jobId, profileId: profile.id, provider: profile.provider, mode, workflowId, status: 'queued' });
+    // The workflow's first activity creates the row too; whichever comes first wins, the other only adds
+    // the run id. The job is bound to this run chain from now on.
+    await insertJob(this.db, {
+      id: jobId, profileId: profile.id, provider: profile.provider, mode, workflowId, status: 'queued', runId: handle.firstExecutionRunId,
+    });
     return { jobId, workflowId, runId: handle.firstExecutionRunId };
   }
 
@@ -172,12 +178,38 @@ export class SyncClient {
     }
   }
 
-  /** Asks the job's workflow to stop; returns false when the job had already ended. */
-  async cancelSync(jobId: string, reason?: string): Promise<boolean> {
+  /**
+   * Asks the job's workflow to stop (the cancel signal, with who asks and why: `by` defaults to
+   * 'client'); returns false when the job had already ended. Only the job's own run chain is signalled:
+   * the current run is described, and signalled by its exact run id if it belongs to the chain; a run
+   * that just continued as new is looked up again. A newer job of the same profile is never stopped.
+   */
+  async cancelSync(jobId: string, request: CancelRequest = {}): Promise<boolean> {
     const job = await this.requireJob(jobId);
     if (isTerminal(job.status)) return false;
+    const payload: CancelRequest = { by: request.by ?? 'client', ...(request.reason ? { reason: request.reason } : {}) };
+    if (!job.run_id) return this.signalLatest(job.workflow_id, payload);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const chain = await jobChain(this.temporal, job);
+      if (chain.state !== 'running') {
+        await reconciledRow(this.reconcileDeps, job);
+        return false;
+      }
+      try {
+        await this.temporal.workflow.getHandle(job.workflow_id, chain.runId).signal(CANCEL_SIGNAL, payload);
+        return true;
+      } catch (err) {
+        // That run closed between the two calls: continued as new (look again) or ended (then we stop).
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    return false;
+  }
+
+  /** Jobs recorded before run ids were: the latest run under the workflow id, as it always was. */
+  private async signalLatest(workflowId: string, payload: CancelRequest): Promise<boolean> {
     try {
-      await this.temporal.workflow.getHandle(job.workflow_id).signal(CANCEL_SIGNAL, { reason });
+      await this.temporal.workflow.getHandle(workflowId).signal(CANCEL_SIGNAL, payload);
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
@@ -185,19 +217,32 @@ export class SyncClient {
     }
   }
 
+  /** The job's row; a job not ended whose run chain has closed is reconciled first (within seconds; a
+   * Temporal server out of reach leaves the row as it is). */
   async getStatus(jobId: string): Promise<SyncJob> {
-    return toSyncJob(await this.requireJob(jobId));
+    return toSyncJob(await reconciledRow(this.reconcileDeps, await this.requireJob(jobId)));
   }
 
-  /** Live progress from the running workflow (no database round trip, no history event). */
+  /** Live progress from the job's running workflow (a query: no database round trip, no history event);
+   * for a job that has ended, or whose run chain has, the database's state of it. */
   async progress(jobId: string): Promise<SyncProgress> {
     const job = await this.requireJob(jobId);
-    return this.temporal.workflow.getHandle(job.workflow_id).query<SyncProgress>(PROGRESS_QUERY);
+    if (!job.run_id) return this.temporal.workflow.getHandle(job.workflow_id).query<SyncProgress>(PROGRESS_QUERY);
+    if (!isTerminal(job.status)) {
+      const chain = await jobChain(this.temporal, job);
+      if (chain.state === 'running') {
+        return this.temporal.workflow.getHandle(job.workflow_id, chain.runId).query<SyncProgress>(PROGRESS_QUERY);
+      }
+    }
+    const row = await reconciledRow(this.reconcileDeps, job);
+    return { jobId: row.id, phase: row.phase, status: row.status, counters: countersOf(row) };
   }
 
+  /** Recent jobs, newest first; those not ended whose run chain has closed are reconciled first. */
   async listHistory(provider?: string, limit = 20, profileId?: string): Promise<SyncJob[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError(`limit must be a positive integer, got ${limit}`);
-    return (await listJobs(this.db, { provider, profileId, limit })).map(toSyncJob);
+    const rows = await listJobs(this.db, { provider, profileId, limit });
+    return (await Promise.all(rows.map((row) => reconciledRow(this.reconcileDeps, row)))).map(toSyncJob);
   }
 
   async isSyncActive(profileIdOrName: string): Promise<boolean> {
@@ -211,16 +256,36 @@ export class SyncClient {
     }
   }
 
-  /** Waits for the job's workflow and maps its ending to a result or a typed error. */
+  /**
+   * Waits for the job's run chain (from its first run, following continue-as-new) and maps its ending
+   * to a result or a typed error; never another job's run. A job the mass-deletion guard held back is
+   * a result, not an error: `status: 'needs_review'`, with `needsReview` saying what was held back and
+   * the command that confirms it. A job that failed, was cancelled or timed out is an error, and is
+   * reconciled first if its run ended without recording it.
+   */
   async waitForResult(jobId: string): Promise<SyncResult> {
     const job = await this.requireJob(jobId);
-    const handle = this.temporal.workflow.getHandle(job.workflow_id);
-    try {
-      // Follow continue-as-new runs until the last one ends.
-      return (await handle.result()) as SyncResult;
-    } catch (err) {
-      throw mapWorkflowError(jobId, err);
+    let runId = job.run_id ?? undefined;
+    for (;;) {
+      try {
+        return (await this.temporal.workflow.getHandle(job.workflow_id, runId).result()) as SyncResult;
+      } catch (err) {
+        // A reset ends the run it resets as terminated and goes on in a new run of the same chain.
+        if (job.run_id && err instanceof WorkflowFailedError && err.cause instanceof TerminatedFailure) {
+          const chain = await jobChain(this.temporal, job);
+          if (chain.state === 'running' && chain.runId !== runId) {
+            runId = chain.runId;
+            continue;
+          }
+        }
+        if (err instanceof WorkflowFailedError) await reconciledRow(this.reconcileDeps, job);
+        throw mapWorkflowError(jobId, err);
+      }
     }
+  }
+
+  private get reconcileDeps() {
+    return { db: this.db, temporal: this.temporal };
   }
 
   /** Events of a job as they happen (from sync_events, woken by Postgres NOTIFY), ending after the terminal one. */
@@ -250,7 +315,7 @@ export class SyncClient {
           afterId = row.id;
           const event = toSyncEvent(row);
           yield event;
-          if (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled') return;
+          if (event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled' || event.type === 'needs_review') return;
         }
         if (options?.signal?.aborted) return;
         await pending;

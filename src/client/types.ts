@@ -11,21 +11,49 @@ export interface SyncJob extends Counters {
   status: JobStatus;
   phase: SyncPhase;
   workflowId: string;
+  /** The first run id of the workflow run chain that runs the job (null for jobs recorded before it was). */
+  runId: string | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
   cursor: string | null;
   error: string | null;
   errorKind: string | null;
+  /** Set by the mass-deletion guard (then `status` is `needs_review`): what it held back and the
+   * command that confirms the deletion. */
   needsReview: string | null;
+  /** Who stopped a cancelled job (`cli`, `client`, `cancellation request`, ...) and why. */
+  cancelledBy: string | null;
+  cancelReason: string | null;
+  /** Live tracks of the profile when the job started: the mass-deletion guard's baseline. */
+  tracksBefore: number | null;
+}
+
+/** How a job's run ended, when reconciliation recorded it rather than the workflow: the run's status
+ * as Temporal names it (`TERMINATED`, `TIMED_OUT`, `FAILED`, `CANCELED`, `COMPLETED`) and its run id. */
+export interface Reconciled {
+  from: string;
+  runId: string | null;
+}
+
+/** Fields of every terminal event. */
+interface Ending {
+  status: JobStatus;
+  counters: Counters;
+  cancelledBy?: string;
+  cancelReason?: string;
+  reconciled?: Reconciled;
 }
 
 export type SyncEvent =
   | { id: string; jobId: string; type: 'started'; at: Date; profileId: string; provider: string; mode: SyncMode }
   | { id: string; jobId: string; type: 'progress'; at: Date; phase: SyncPhase; counters?: Partial<Counters>; needsReview?: string }
-  | { id: string; jobId: string; type: 'completed'; at: Date; status: JobStatus; counters: Counters; needsReview?: string }
-  | { id: string; jobId: string; type: 'failed'; at: Date; status: JobStatus; counters: Counters; message: string; kind: string; recoverable: boolean }
-  | { id: string; jobId: string; type: 'cancelled'; at: Date; status: JobStatus; counters: Counters };
+  /** `needsReview` only on jobs recorded before `needs_review` was a status of its own. */
+  | ({ id: string; jobId: string; type: 'completed'; at: Date; needsReview?: string } & Ending)
+  | ({ id: string; jobId: string; type: 'failed'; at: Date; message: string; kind: string; recoverable: boolean } & Ending)
+  | ({ id: string; jobId: string; type: 'cancelled'; at: Date } & Ending)
+  /** The mass-deletion guard held `gone` of the `baseline` tracks back; `confirmCommand` deletes them. */
+  | ({ id: string; jobId: string; type: 'needs_review'; at: Date; needsReview: string; gone: number; baseline: number; confirmCommand: string } & Ending);
 
 /** A track of the library: the file it was read from, its content hash, and its tags. */
 export interface Track extends TrackFile, TrackTags {

@@ -176,8 +176,9 @@ export async function recountFiltered(db: Db, jobId: string): Promise<SyncJobRow
     .executeTakeFirstOrThrow();
 }
 
-/** What deleting and counting duplicates found: deletions add up (a retry deletes nothing more), the
- * duplicate count and the review note are as of now. */
+/** What deleting and counting duplicates found, as of now: `deleted` is every track the job left a
+ * tombstone (derived from the tracks, so a retry cannot count twice), with the duplicate count and the
+ * review note. */
 export async function recordResolution(
   db: Db,
   jobId: string,
@@ -185,7 +186,7 @@ export async function recordResolution(
 ): Promise<SyncJobRow> {
   return db
     .updateTable('sync_jobs')
-    .set((eb) => ({ items_deleted: eb('items_deleted', '+', r.deleted), duplicate_groups: r.duplicateGroups, needs_review: r.needsReview }))
+    .set({ items_deleted: r.deleted, duplicate_groups: r.duplicateGroups, needs_review: r.needsReview })
     .where('id', '=', jobId)
     .returningAll()
     .executeTakeFirstOrThrow();

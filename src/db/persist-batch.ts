@@ -54,8 +54,8 @@ function sameContent(t: Known, r: ReadItem): 'bytes' | 'audio' | undefined {
  * Writes a batch of read files into the library with a handful of statements, keeping identity on
  * evidence:
  * 1. the live track at the file's path stays its track when the content agrees (same bytes or same
- *    audio: a retag), when it is the same file object (same provider id: an in-place edit such as a
- *    gain change), or when it was read before audio hashes existed;
+ *    audio: a retag), when it was read before audio hashes existed, or, for formats hashed whole,
+ *    when it is the same file object (same provider id) — see `staysAtPath`;
  * 2. else a track with content evidence (same bytes or same audio) that is free takes the file,
  *    keeping its id: one whose path left the listing (a rename or move), one whose file moved away
  *    and left another file at its path (same provider id too: a swap), one that left a path of this
@@ -66,29 +66,18 @@ function sameContent(t: Known, r: ReadItem): 'bytes' | 'audio' | undefined {
  */
 export async function persistBatch(trx: Db, profileId: string, jobId: string, reads: ReadItem[]): Promise<Persisted[]> {
   if (reads.length === 0) return [];
-  const atPath = new Map(
-    (
-      await trx
-        .selectFrom('tracks')
-        .select(KNOWN_COLUMNS)
-        .where('profile_id', '=', profileId)
-        .where('deleted_at', 'is', null)
-        .where('path', 'in', reads.map((r) => r.file.path))
-        .forUpdate()
-        .execute()
-    ).map((t) => [t.path, t]),
-  );
+  const known = await lockKnown(trx, profileId, jobId, reads);
+  const atPath = new Map(known.filter((t) => t.source === 'here').map((t) => [t.path, t]));
 
   const stays = new Map<number, Known>();
   const vacated: Candidate[] = [];
   for (const r of reads) {
     const here = atPath.get(r.file.path);
     if (!here) continue;
-    if (sameContent(here, r) || here.file_id === r.file.fileId || here.audio_hash === null) stays.set(r.itemId, here);
+    if (staysAtPath(here, r)) stays.set(r.itemId, here);
     else vacated.push({ ...here, source: 'vacated' });
   }
-  const homeless = reads.filter((r) => !stays.has(r.itemId));
-  const pool = [...vacated, ...(homeless.length > 0 ? await freeCandidates(trx, profileId, jobId, homeless, atPath) : [])];
+  const pool: Candidate[] = [...vacated, ...known.flatMap((t) => (t.source === 'here' ? [] : [{ ...t, source: t.source }]))];
 
   const now = new Date();
   const results: Persisted[] = [];
@@ -136,48 +125,60 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
 }
 
 /**
- * Tracks that content evidence may tie to the homeless reads and that are free to take: tombstones,
- * live tracks whose path left this job's listing, and live tracks whose path is listed with another
- * file id while their own file id is among the reads (their file moved away, another took its place).
+ * Every track the batch may touch, locked in one statement in id order (so two batches that want each
+ * other's tracks queue instead of deadlocking): the live tracks at the batch's paths (`here`), and
+ * the tracks content evidence may tie to a file of the batch that are free to take: tombstones, live
+ * tracks whose path left this job's listing (`gone`), and live tracks whose path is listed with
+ * another file id while their own file id is among the reads (`displaced`: their file moved away and
+ * another took its place).
  */
-async function freeCandidates(
+async function lockKnown(
   trx: Db,
   profileId: string,
   jobId: string,
   reads: ReadItem[],
-  atPath: ReadonlyMap<string, Known>,
-): Promise<Candidate[]> {
+): Promise<(Known & { source: Candidate['source'] | 'here' })[]> {
+  const paths = reads.map((r) => r.file.path);
   const contentHashes = [...new Set(reads.map((r) => r.contentHash))];
   const audioHashes = [...new Set(reads.flatMap((r) => (r.audioHashScope === 'stream' ? [r.audioHash] : [])))];
   const fileIds = [...new Set(reads.map((r) => r.file.fileId))];
-  const rows = await trx
+  const displaced = sql<boolean>`exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = t.path
+    and s.status in ${LISTED_STATUSES} and s.file_id <> t.file_id)`;
+  return trx
     .selectFrom('tracks as t')
     .select([
       ...KNOWN_COLUMNS.map((c) => `t.${c}` as const),
-      sql<'gone' | 'displaced' | 'tombstone'>`case
+      sql<Candidate['source'] | 'here'>`case
         when t.deleted_at is not null then 'tombstone'
+        when t.path in (${sql.join(paths)}) then 'here'
         when not ${listedInJob(jobId)} then 'gone'
         else 'displaced' end`.as('source'),
     ])
     .where('t.profile_id', '=', profileId)
-    .where((eb) => eb.or([eb('t.content_hash', 'in', contentHashes), ...(audioHashes.length > 0 ? [eb('t.audio_hash', 'in', audioHashes)] : [])]))
     .where((eb) =>
       eb.or([
-        eb('t.deleted_at', 'is not', null),
-        eb.not(listedInJob(jobId)),
+        eb.and([eb('t.deleted_at', 'is', null), eb('t.path', 'in', paths)]),
         eb.and([
-          eb('t.file_id', 'in', fileIds),
-          sql<boolean>`exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = t.path
-            and s.status in ${LISTED_STATUSES} and s.file_id <> t.file_id)`,
+          eb.or([eb('t.content_hash', 'in', contentHashes), ...(audioHashes.length > 0 ? [eb('t.audio_hash', 'in', audioHashes)] : [])]),
+          eb.or([eb('t.deleted_at', 'is not', null), eb.not(listedInJob(jobId)), eb.and([eb('t.file_id', 'in', fileIds), displaced])]),
         ]),
       ]),
     )
     .orderBy('t.id')
     .forUpdate()
     .execute();
-  // Tracks at this batch's own paths were already judged there.
-  const here = new Set([...atPath.values()].map((t) => t.id));
-  return rows.filter((c) => !here.has(c.id));
+}
+
+/**
+ * Whether the live track at a path stays the track of the file now there: with content evidence; or
+ * when it was read before audio hashes existed (its path is the evidence it always had); or, for a
+ * format whose audio cannot be told from its tags (hashed whole), when it is the same file object.
+ * The same provider id with other audio is another recording: a new track.
+ */
+function staysAtPath(here: Known, r: ReadItem): boolean {
+  if (sameContent(here, r) || here.audio_hash === null) return true;
+  const unsplit = here.audio_hash_scope === 'file' || r.audioHashScope === 'file';
+  return unsplit && here.file_id === r.file.fileId;
 }
 
 const SOURCE_RANK: Record<Candidate['source'], number> = { gone: 3, displaced: 2, vacated: 2, tombstone: 1 };

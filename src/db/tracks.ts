@@ -63,6 +63,19 @@ export async function softDeleteGone(db: Db, profileId: string, jobId: string): 
   return rows.length;
 }
 
+/** Tracks job `jobId` left as tombstones: gone from its listing, or off a path that now holds
+ * another recording and not taken back by a file with their content. */
+export async function countDeletedBy(db: Db, profileId: string, jobId: string): Promise<number> {
+  const row = await db
+    .selectFrom('tracks')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('profile_id', '=', profileId)
+    .where('last_job_id', '=', jobId)
+    .where('deleted_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
+
 export async function countGone(db: Db, profileId: string, jobId: string): Promise<number> {
   const row = await goneTracksQuery(db, profileId, jobId)
     .select((eb) => eb.fn.countAll<number>().as('n'))

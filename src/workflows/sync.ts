@@ -1,14 +1,16 @@
 import {
-  ActivityCancellationType, ApplicationFailure, CancellationScope, condition, continueAsNew, defineQuery,
+  ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, condition, continueAsNew, defineQuery,
   defineSignal, isCancellation, log, patched, proxyActivities, setHandler, sleep, workflowInfo, allHandlersFinished,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.ts';
 import { gracePeriodMs } from '../contract/config.ts';
 import { ZERO_COUNTERS, type Counters } from '../contract/counters.ts';
 import { CANCEL_SIGNAL, PROGRESS_QUERY } from '../contract/sync.ts';
-import type { JobStatus, SyncPhase, SyncProgress, SyncResult, SyncWorkflowInput, TerminalStatus } from '../contract/sync.ts';
+import type {
+  CancelRequest, JobStatus, SyncPhase, SyncProgress, SyncResult, SyncWorkflowInput, TerminalStatus,
+} from '../contract/sync.ts';
 
-export const cancelSignal = defineSignal<[{ reason?: string }?]>(CANCEL_SIGNAL);
+export const cancelSignal = defineSignal<[CancelRequest?]>(CANCEL_SIGNAL);
 export const progressQuery = defineQuery<SyncProgress>(PROGRESS_QUERY);
 
 /** Runs recorded before this patch let `validateSession` record the validate phase itself and called
@@ -16,17 +18,29 @@ export const progressQuery = defineQuery<SyncProgress>(PROGRESS_QUERY);
  * enters and `completeJob` records the ending's. */
 const WORKFLOW_RECORDS_PHASES = 'workflow-records-phases';
 
-function activities(input: SyncWorkflowInput) {
+/** Since this patch a stop is settled before the job ends, so nothing is written after its terminal
+ * event and no cancel is lost: when one batch loop fails or is cancelled, the other loops' batches are
+ * cancelled and awaited; a step in flight is awaited too when the sync is cancelled; a cancel signal
+ * or cancellation request that comes while the run is about to continue as new ends the job instead
+ * of being dropped with the run; and a cancellation request while the job is being completed lets it
+ * complete. */
+const SETTLED_STOPS = 'settled-stops';
+
+function activities(input: SyncWorkflowInput, settlesStops: boolean) {
   const retry = {
     maximumAttempts: input.config.retryAttempts,
     initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '1m',
   };
-  const short = proxyActivities<SyncActivities>({ startToCloseTimeout: '1m', retry });
+  const short = proxyActivities<SyncActivities>({
+    startToCloseTimeout: '1m',
+    retry,
+    ...(settlesStops ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
+  });
   const long = proxyActivities<SyncActivities>({
     startToCloseTimeout: '2h',
-    heartbeatTimeout: '1m',
+    heartbeatTimeout: '10s',
     retry,
     // Wait for an in-flight batch to stop before the job is recorded as cancelled: its transaction
     // either committed whole or not at all, so the library never holds half a track.
@@ -46,13 +60,16 @@ function activities(input: SyncWorkflowInput) {
  * to answer the progress query.
  */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult> {
-  const { short, long } = activities(input);
   const info = workflowInfo();
   const recordsPhases = patched(WORKFLOW_RECORDS_PHASES);
+  const settlesStops = patched(SETTLED_STOPS);
+  const { short, long } = activities(input, settlesStops);
   const counters: Counters = { ...(input.resume?.counters ?? ZERO_COUNTERS) };
   let phase: SyncPhase = input.resume?.phase ?? 'queued';
   let status: JobStatus = 'running';
   let stopReason: 'cancelled' | 'timeout' | undefined;
+  /** Who asked the job to stop, and why (the first to ask). */
+  let cancel: CancelRequest | undefined;
 
   /** The job's counters as an activity last reported them. Parallel batches may report out of order;
    * a report with fewer items processed is the older one and is ignored. */
@@ -68,8 +85,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
   setHandler(progressQuery, () => ({ jobId: input.jobId, phase, status, counters: { ...counters } }));
 
   const work = new CancellationScope();
-  setHandler(cancelSignal, () => {
-    stopReason ??= 'cancelled';
+  setHandler(cancelSignal, (request) => {
+    if (!stopReason) {
+      stopReason = 'cancelled';
+      cancel = { by: request?.by ?? 'signal', ...(request?.reason ? { reason: request.reason } : {}) };
+    }
     work.cancel();
   });
   const deadline = new CancellationScope();
@@ -90,8 +110,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
   const complete = async (ending: TerminalStatus, error?: { message: string; kind: string; recoverable: boolean }) => {
     if (ending === 'completed' && !recordsPhases) await enter('complete');
     phase = 'complete';
-    const final = await short.completeJob({ jobId: input.jobId, status: ending, ...(error ? { error } : {}) });
-    status = ending;
+    const final = await short.completeJob({
+      jobId: input.jobId, status: ending, ...(error ? { error } : {}), ...(ending === 'cancelled' && cancel ? { cancel } : {}),
+    });
+    status = final.status ?? ending;
     Object.assign(counters, final.counters);
     return final;
   };
@@ -105,6 +127,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
         batchSize: input.config.batchSize,
         concurrency: input.config.maxConcurrentDownloads,
         parseTimeoutMs: input.config.parseTimeoutMs,
+        readStallTimeoutMs: input.config.readStallTimeoutMs,
         progressEvery: input.config.progressEvery,
         ...(slots > 1 ? { slot, slots } : {}),
       });
@@ -118,9 +141,28 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     }
   };
 
+  /** The batch loops side by side. Once stops are settled, one loop failing or cancelled cancels the
+   * others, and every batch in flight is awaited before the error goes on: with
+   * WAIT_CANCELLATION_COMPLETED a batch either committed whole or wrote nothing, and either way it is
+   * over before the job's ending is recorded. */
+  const processAll = async (slots: number): Promise<('continue' | 'done')[]> => {
+    if (!settlesStops) return Promise.all(Array.from({ length: slots }, (_, slot) => processLoop(slot, slots)));
+    const scopes = Array.from({ length: slots }, () => new CancellationScope());
+    const loops = scopes.map((scope, slot) => scope.run(() => processLoop(slot, slots)));
+    try {
+      return await Promise.all(loops);
+    } catch (err) {
+      for (const scope of scopes) scope.cancel();
+      await Promise.allSettled(loops);
+      throw err;
+    }
+  };
+
   const run = async (): Promise<'continue' | 'done'> => {
     if (!input.resume) {
-      await short.startJob({ jobId: input.jobId, profileId: input.profileId, mode: input.mode, workflowId: info.workflowId });
+      await short.startJob({
+        jobId: input.jobId, profileId: input.profileId, mode: input.mode, workflowId: info.workflowId, runId: info.firstExecutionRunId,
+      });
       await enter('validate');
       await short.validateSession({ jobId: input.jobId, wifiOnly: input.config.wifiOnly });
       await enter('discover');
@@ -133,7 +175,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       // Several batch loops over disjoint slots of the queue, so one batch's database writes overlap
       // the next one's reads. Runs recorded before slots existed replay with a single loop.
       const slots = patched('parallel-batch-slots') ? (input.config.parallelBatches ?? 1) : 1;
-      const loops = await Promise.all(Array.from({ length: slots }, (_, slot) => processLoop(slot, slots)));
+      const loops = await processAll(slots);
       if (loops.includes('continue')) return 'continue';
       await enter('resolve');
     }
@@ -143,10 +185,37 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
           jobId: input.jobId,
           massDeleteRatio: input.config.massDeleteRatio,
           massDeleteMinTracks: input.config.massDeleteMinTracks,
+          confirmDeletions: input.config.confirmDeletions,
         })
       ).counters,
     );
     return 'done';
+  };
+
+  /** Ends a stopped job (cancelled, or timed out at the graceful deadline) and the run with it. A
+   * cancellation request (Web UI, `temporal workflow cancel`) ends the run as Cancelled; our cancel signal
+   * is not a request in Temporal's eyes, so that run ends with a typed SyncCancelled failure. */
+  const endStopped = async (err: unknown): Promise<never> => {
+    const timedOut = stopReason === 'timeout';
+    if (!stopReason && settlesStops) cancel ??= { by: 'cancellation request' };
+    await CancellationScope.nonCancellable(() =>
+      complete(
+        timedOut ? 'timed_out' : 'cancelled',
+        timedOut ? { message: `sync did not finish within ${input.config.syncTimeoutSecs} s`, kind: 'timeout', recoverable: true } : undefined,
+      ),
+    );
+    if (timedOut) {
+      throw ApplicationFailure.create({
+        message: `sync timed out after ${input.config.syncTimeoutSecs} s; processed ${counters.itemsProcessed} items`,
+        type: 'SyncTimeout',
+        nonRetryable: true,
+        details: [{ jobId: input.jobId, counters }],
+      });
+    }
+    if (stopReason === 'cancelled') {
+      throw ApplicationFailure.create({ message: 'sync cancelled', type: 'SyncCancelled', nonRetryable: true, details: [{ jobId: input.jobId, counters }] });
+    }
+    throw err;
   };
 
   let outcome: 'continue' | 'done';
@@ -154,29 +223,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     outcome = await work.run(run);
   } catch (err) {
     deadline.cancel();
-    if (isCancellation(err) || stopReason) {
-      const timedOut = stopReason === 'timeout';
-      await CancellationScope.nonCancellable(() =>
-        complete(
-          timedOut ? 'timed_out' : 'cancelled',
-          timedOut ? { message: `sync did not finish within ${input.config.syncTimeoutSecs} s`, kind: 'timeout', recoverable: true } : undefined,
-        ),
-      );
-      if (timedOut) {
-        throw ApplicationFailure.create({
-          message: `sync timed out after ${input.config.syncTimeoutSecs} s; processed ${counters.itemsProcessed} items`,
-          type: 'SyncTimeout',
-          nonRetryable: true,
-          details: [{ jobId: input.jobId, counters }],
-        });
-      }
-      // A cancellation request (Web UI, `temporal workflow cancel`) ends the run as Cancelled; our cancel
-      // signal is not a request in Temporal's eyes, so that run ends with a typed SyncCancelled failure.
-      if (stopReason === 'cancelled') {
-        throw ApplicationFailure.create({ message: 'sync cancelled', type: 'SyncCancelled', nonRetryable: true, details: [{ jobId: input.jobId, counters }] });
-      }
-      throw err;
-    }
+    if (isCancellation(err) || stopReason) return endStopped(err);
     const message = messageOf(err);
     await CancellationScope.nonCancellable(() => complete('failed', { message, kind: failureKind(err), recoverable: true }));
     log.warn('sync failed', { jobId: input.jobId, message });
@@ -185,11 +232,26 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
 
   if (outcome === 'continue') {
     deadline.cancel();
-    await condition(allHandlersFinished);
+    if (!settlesStops) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs } });
+    }
+    // A cancel that came after the last batch (signal or request) ends the job here: the next run would
+    // never hear of it.
+    let requested: unknown;
+    try {
+      await condition(allHandlersFinished);
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      requested = err;
+    }
+    if (!requested && CancellationScope.current().consideredCancelled) requested = new CancelledFailure('sync cancelled');
+    if (stopReason || requested) return endStopped(requested ?? new CancelledFailure('sync cancelled'));
     return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs } });
   }
 
-  const final = await complete('completed');
+  // Once resolved, the job completes: a cancel that comes now is too late to undo its deletions.
+  const final = settlesStops ? await CancellationScope.nonCancellable(() => complete('completed')) : await complete('completed');
   deadline.cancel();
   return { jobId: input.jobId, status, counters: { ...counters }, needsReview: final.needsReview };
 }

@@ -9,7 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.ts';
+import { insertJob } from '../../src/db/jobs.ts';
 import { insertProfile } from '../../src/db/profiles.ts';
+import type { NewTrack } from '../../src/db/schema.ts';
+import { currentCursor } from '../../src/db/snapshots.ts';
 import { LocalProvider } from '../../src/providers/local/index.ts';
 import { defaultProviders } from '../../src/providers/registry.ts';
 import type { Db } from '../../src/db/connect.ts';
@@ -50,6 +53,15 @@ async function setup(name: string, faults: Faults = newFaults()) {
 
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
   new MockActivityEnvironment().run(fn, ...args);
+
+/** A live track row of the library, as any earlier sync would have left it. */
+function fakeTrack(profileId: string, trackPath: string): NewTrack {
+  return {
+    id: randomUUID(), profile_id: profileId, path: trackPath, file_id: trackPath, size: 1, modified_at: new Date(),
+    content_hash: `sha256:${trackPath}`, audio_hash: null, audio_hash_scope: null, title: trackPath, artists: [], genres: [],
+    mb_artist_ids: [], mb_album_artist_ids: [], has_artwork: false, updated_at: new Date(), deleted_at: null, last_job_id: null,
+  } as NewTrack;
+}
 
 async function count(table: 'tracks' | 'scan_items' | 'sync_events', column: 'profile_id' | 'job_id', id: string): Promise<number> {
   const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where(column, '=', id).executeTakeFirstOrThrow();
@@ -209,5 +221,63 @@ describe('activities', () => {
     assert.equal(renamed.deleted_at, null);
     const gone = await db.selectFrom('tracks').selectAll().where('profile_id', '=', profile.id).where('path', '=', 'sub/a kind of magic.flac').executeTakeFirstOrThrow();
     assert.ok(gone.deleted_at instanceof Date, 'soft-deleted, not removed');
+  });
+  test('startJob binds the job to its run chain and to the library it starts from, once', async () => {
+    const { acts, profile } = await setup('bind');
+    const jobId = randomUUID();
+    // The client's row comes first with the run id it started; the workflow's activity only adds what is missing.
+    await insertJob(db, { id: jobId, profileId: profile.id, provider: 'faulty', mode: 'full', workflowId: 'wf-bind', status: 'queued', runId: 'run-1' });
+    await db.insertInto('tracks').values(fakeTrack(profile.id, 'old.mp3')).execute();
+    await run(acts.startJob, { jobId, profileId: profile.id, mode: 'full', workflowId: 'wf-bind', runId: 'run-other' });
+    await db.insertInto('tracks').values(fakeTrack(profile.id, 'new.mp3')).execute();
+    await run(acts.startJob, { jobId, profileId: profile.id, mode: 'full', workflowId: 'wf-bind', runId: 'run-2' });
+    const row = await db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow();
+    assert.deepEqual([row.status, row.run_id, row.tracks_before], ['running', 'run-1', 1]);
+    // Without the client's row (a start from elsewhere), the workflow's run id is recorded.
+    const other = randomUUID();
+    await run(acts.startJob, { jobId: other, profileId: profile.id, mode: 'full', workflowId: 'wf-bind', runId: 'run-3' });
+    await insertJob(db, { id: other, profileId: profile.id, provider: 'faulty', mode: 'full', workflowId: 'wf-bind', status: 'queued', runId: 'run-4' });
+    const otherRow = await db.selectFrom('sync_jobs').selectAll().where('id', '=', other).executeTakeFirstOrThrow();
+    assert.deepEqual([otherRow.status, otherRow.run_id, otherRow.tracks_before], ['running', 'run-3', 2]);
+  });
+
+  test('the mass-deletion guard measures against the library when the job started; a held job ends as needs_review', async () => {
+    const { acts, newJob, profile, root } = await setup('baseline');
+    for (const f of FILES) await rm(path.join(root, f), { force: true });
+    await rm(path.join(root, 'sub'), { recursive: true, force: true });
+    for (let i = 0; i < 4; i++) await writeTrackFile(root, `old/${i}.mp3`, { title: `Old ${i}`, artists: ['A'] }, { seed: 100 + i });
+    const resolve = (jobId: string, confirmDeletions?: boolean) =>
+      run(acts.resolveConflicts, { jobId, massDeleteRatio: 0.5, massDeleteMinTracks: 2, ...(confirmDeletions ? { confirmDeletions } : {}) });
+    const sync = async (confirmDeletions?: boolean) => {
+      const jobId = await newJob();
+      await run(acts.discover, { jobId, pageSize: 100 });
+      await run(acts.filter, { jobId, maxFileSize: 1 << 30 });
+      await run(acts.processBatch, { jobId, batchSize: 100, concurrency: 2, parseTimeoutMs: 10_000, progressEvery: 100 });
+      const resolved = await resolve(jobId, confirmDeletions);
+      const completed = await run(acts.completeJob, { jobId, status: 'completed' });
+      return { jobId, resolved, completed };
+    };
+    await sync();
+    const cursor = await currentCursor(db, profile.id);
+    // 3 of the 4 tracks leave and 6 new ones come: 3 of 10 live tracks at the resolve phase, but 3 of
+    // the 4 the library had when the job started.
+    for (let i = 1; i < 4; i++) await rm(path.join(root, `old/${i}.mp3`));
+    for (let i = 0; i < 6; i++) await writeTrackFile(root, `new/${i}.mp3`, { title: `New ${i}`, artists: ['B'] }, { seed: 200 + i });
+    const held = await sync();
+    assert.equal(held.resolved.deleted, 0);
+    assert.match(held.resolved.needsReview ?? '', /no longer has 3 of the 4 tracks/);
+    assert.deepEqual([held.completed.status, held.completed.needsReview], ['needs_review', held.resolved.needsReview]);
+    const job = await db.selectFrom('sync_jobs').selectAll().where('id', '=', held.jobId).executeTakeFirstOrThrow();
+    assert.deepEqual([job.status, job.tracks_before, job.phase], ['needs_review', 4, 'complete']);
+    assert.equal(await currentCursor(db, profile.id), cursor, 'a held job keeps the old snapshot');
+    const terminal = await db.selectFrom('sync_events').selectAll().where('job_id', '=', held.jobId).where('key', '=', 'terminal').executeTakeFirstOrThrow();
+    assert.equal(terminal.type, 'needs_review');
+    const payload = terminal.payload as Record<string, unknown>;
+    assert.deepEqual([payload.gone, payload.baseline, payload.confirmCommand], [3, 4, 'music-sync sync baseline --confirm-deletions']);
+    assert.equal(await count('tracks', 'profile_id', profile.id), 10, 'nothing deleted');
+
+    const confirmed = await sync(true);
+    assert.deepEqual([confirmed.resolved.deleted, confirmed.resolved.needsReview, confirmed.completed.status], [3, null, 'completed']);
+    assert.notEqual(await currentCursor(db, profile.id), cursor);
   });
 });

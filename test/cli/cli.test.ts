@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { generateLibrary } from '../../src/testing/fixtures.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'music-sync.js');
@@ -57,6 +58,7 @@ describe('music-sync command line', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: music-sync <command>/);
     assert.match(help.stdout, /scan <dir>/);
+    assert.match(help.stdout, /3 a sync that needs review/);
 
     const unknown = await runCli(['frobnicate']);
     assert.equal(unknown.code, 2);
@@ -168,6 +170,28 @@ describe('music-sync command line', () => {
     const notFolder = await runCli(['profile', 'add', 'x', '--root', path.join(library, 'a.mp3'), '--data-dir', dataDir]);
     assert.equal(notFolder.code, 2, notFolder.stderr);
     assert.match(notFolder.stderr, /^music-sync: \/.*\/a\.mp3 is not a folder\n$/);
+  });
+  test('scan: a folder missing most of its library needs review (exit 3) until --confirm-deletions', { timeout: 300_000 }, async () => {
+    const library = await tempDir('music-sync-cli-library-');
+    const dataDir = await tempDir('music-sync-cli-data-');
+    await generateLibrary(path.join(library, 'music'), 20, 7);
+    const first = await runCli(['scan', library, '--json', '--data-dir', dataDir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((JSON.parse(first.stdout) as ScanJson).tracks.length, 20);
+
+    // The files are gone (an unmounted drive looks the same): nothing is deleted.
+    await rm(path.join(library, 'music'), { recursive: true });
+    const held = await runCli(['scan', library, '--data-dir', dataDir]);
+    assert.equal(held.code, 3, held.stderr);
+    assertCleanStderr(held.stderr);
+    assert.match(held.stdout, /: needs review in /);
+    assert.match(held.stdout, /Needs review: the listing no longer has 20 of the 20 tracks/);
+    assert.ok(held.stdout.includes(`To delete the tracks of the missing files: music-sync scan ${library} --confirm-deletions --data-dir ${dataDir}`), held.stdout);
+
+    const confirmed = await runCli(['scan', library, '--confirm-deletions', '--json', '--data-dir', dataDir]);
+    assert.equal(confirmed.code, 0, confirmed.stderr);
+    const json = JSON.parse(confirmed.stdout) as ScanJson;
+    assert.deepEqual([json.job.status, json.job.itemsDeleted, json.tracks.length], ['completed', 20, 0]);
   });
 });
 

@@ -25,6 +25,8 @@ interface FileState {
   fileId: string;
   content: string;
   audio: string;
+  /** `file`: a format hashed whole (its audio hash is its content hash). */
+  scope?: 'file';
 }
 
 const tags = (title: string): TrackTags => ({
@@ -53,7 +55,8 @@ async function library() {
         const reads: ReadItem[] = batch.map((p) => {
           const f = listing.find((x) => x.path === p)!;
           return {
-            itemId: items.get(p)!, tags: tags(p), contentHash: `sha256:${f.content}`, audioHash: `sha256:${f.audio}`, audioHashScope: 'stream',
+            itemId: items.get(p)!, tags: tags(p), contentHash: `sha256:${f.content}`,
+            audioHash: `sha256:${f.scope ? f.content : f.audio}`, audioHashScope: f.scope ?? 'stream',
             file: { fileId: f.fileId, path: f.path, size: 1, modifiedAt: null },
           };
         });
@@ -101,13 +104,26 @@ describe('persistBatch: identity on evidence', () => {
     const retag = await sync([{ path: 'a.flac', fileId: '1:9', content: 'c2', audio: 'a1' }]);
     assert.equal(retag.outcomes.get('a.flac'), 'updated');
     assert.equal(retag.idAt.get('a.flac'), id);
-    // The same file object edited in place (a gain change rewrites audio frames): same track.
-    const inPlace = await sync([{ path: 'a.flac', fileId: '1:9', content: 'c3', audio: 'a3' }]);
-    assert.equal(inPlace.idAt.get('a.flac'), id);
     // Another file with other audio now at that path: a new track, the old one gone.
     const replaced = await sync([{ path: 'a.flac', fileId: '1:77', content: 'c4', audio: 'a4' }]);
     assert.equal(replaced.outcomes.get('a.flac'), 'added');
     assert.notEqual(replaced.idAt.get('a.flac'), id);
+    // The same provider id with other audio is not proof either: a new track.
+    const rewritten = await sync([{ path: 'a.flac', fileId: '1:77', content: 'c5', audio: 'a5' }]);
+    assert.equal(rewritten.outcomes.get('a.flac'), 'added');
+    assert.notEqual(rewritten.idAt.get('a.flac'), replaced.idAt.get('a.flac'));
+    assert.equal(rewritten.live, 1);
+  });
+
+  test('a format hashed whole keeps its track through an in-place retag (same file object), not through a new file', async () => {
+    const { sync } = await library();
+    const first = await sync([{ path: 'a.wma', fileId: '1:1', content: 'c1', audio: '', scope: 'file' }]);
+    const id = first.idAt.get('a.wma')!;
+    const retagged = await sync([{ path: 'a.wma', fileId: '1:1', content: 'c2', audio: '', scope: 'file' }]);
+    assert.equal(retagged.outcomes.get('a.wma'), 'updated');
+    assert.equal(retagged.idAt.get('a.wma'), id);
+    const other = await sync([{ path: 'a.wma', fileId: '1:2', content: 'c3', audio: '', scope: 'file' }]);
+    assert.equal(other.outcomes.get('a.wma'), 'added');
   });
 
   for (const [label, batches] of [

@@ -265,10 +265,10 @@ describe('music-sync end to end (Temporal dev server + embedded Postgres)', { ti
     assert.deepEqual(await fs.readdir(root), []);
 
     const emptied = await fullSync(name);
-    assert.equal(emptied.result.status, 'completed');
-    assert.equal(emptied.job.status, 'completed');
+    assert.equal(emptied.result.status, 'needs_review', 'a held sync is a result, not an error');
+    assert.equal(emptied.job.status, 'needs_review');
     assert.equal(emptied.job.itemsDeleted, 0);
-    assert.ok(emptied.job.needsReview, 'the job is marked for review');
+    assert.match(emptied.job.needsReview ?? '', /no longer has 26 of the 26 tracks.*music-sync sync e2e-guard-\S+ --confirm-deletions/);
     assert.equal(emptied.result.needsReview, emptied.job.needsReview);
     assert.deepEqual((await stack.sync.tracks(name)).map((t) => t.id).sort(), ids, 'all tracks still live');
 
@@ -365,7 +365,7 @@ describe('music-sync end to end (Temporal dev server + embedded Postgres)', { ti
       assert.ok(Date.now() < deadline, 'processing started');
       await new Promise((r) => setTimeout(r, 25));
     }
-    assert.equal(await stack.sync.cancelSync(started.jobId, 'e2e'), true);
+    assert.equal(await stack.sync.cancelSync(started.jobId, { by: 'e2e', reason: 'testing cancel' }), true);
     await assert.rejects(stack.sync.waitForResult(started.jobId), (err: unknown) => {
       assert.ok(err instanceof SyncCancelledError, `SyncCancelledError, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
       assert.equal(err.jobId, started.jobId);
@@ -373,6 +373,7 @@ describe('music-sync end to end (Temporal dev server + embedded Postgres)', { ti
     });
     const job = await stack.sync.getStatus(started.jobId);
     assert.equal(job.status, 'cancelled');
+    assert.deepEqual([job.cancelledBy, job.cancelReason], ['e2e', 'testing cancel']);
     assert.ok(job.finishedAt instanceof Date);
     assert.ok(job.itemsProcessed > 0 && job.itemsProcessed < 400, `processed ${job.itemsProcessed}`);
     const events = await listEvents(stack.db, started.jobId);

@@ -16,7 +16,7 @@ import type { SyncConfig } from '../../src/contract/config.ts';
 import type { SyncResult } from '../../src/contract/sync.ts';
 import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
-import { encodeTrack, generateLibrary, writeTrackFile, type FixtureTags } from '../../src/testing/fixtures.ts';
+import { encodeId3v23, encodeTrack, generateLibrary, writeTrackFile, type FixtureTags } from '../../src/testing/fixtures.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 
@@ -138,7 +138,8 @@ describe('incremental sync', () => {
     await full(profileId);
     const changed = [lib[10]!, lib[2500]!, lib[4999]!];
     for (const [i, f] of changed.entries()) {
-      await writeTrackFile(root, f.path, { ...f.tags, title: `${f.tags.title ?? 'x'} (edit ${i})` }, { format: f.format, seed: 9000 + i });
+      // A tag edit: new tags over the same audio.
+      await writeTrackFile(root, f.path, { ...f.tags, title: `${f.tags.title ?? 'x'} (edit ${i})` }, { format: f.format, seed: f.seed });
     }
     faults.opened = 0;
     const { result, jobId } = await incremental(profileId);
@@ -178,7 +179,7 @@ describe('incremental sync', () => {
     await full(profileId);
     const cursor = await sync.currentCursor(profileId);
     await rm(lib[0]!.absPath);
-    for (const f of lib.slice(1, 25)) await writeTrackFile(root, f.path, { ...f.tags, album: 'Remastered' }, { format: f.format, seed: 777 });
+    for (const f of lib.slice(1, 25)) await writeTrackFile(root, f.path, { ...f.tags, album: 'Remastered' }, { format: f.format, seed: f.seed });
 
     faults.listFailures = 100;
     await assert.rejects(incremental(profileId, { retryAttempts: 1 }), SyncProviderError);
@@ -220,7 +221,7 @@ describe('incremental sync', () => {
     await full(profileId);
     await rename(lib[0]!.absPath, path.join(root, 'moved.mp3'));
     await rm(lib[1]!.absPath);
-    await writeTrackFile(root, lib[2]!.path, { ...lib[2]!.tags, title: 'changed' }, { format: lib[2]!.format, seed: 4242 });
+    await writeTrackFile(root, lib[2]!.path, { ...lib[2]!.tags, title: 'changed' }, { format: lib[2]!.format, seed: lib[2]!.seed });
     // Moved "across drives": a new file id, the same provider content hash. Still a rename, unread.
     await mkdir(path.join(root, 'other'), { recursive: true });
     await cp(lib[3]!.absPath, path.join(root, 'other', 'x.mp3'), { preserveTimestamps: true });
@@ -256,6 +257,11 @@ describe('incremental sync', () => {
       fc.record({ kind: fc.constant('delete' as const), i: fc.nat() }),
       fc.record({ kind: fc.constant('restore' as const) }),
       fc.record({ kind: fc.constant('replace' as const), i: fc.nat(), j: fc.nat() }),
+      // The moves that fool an identity built on inode numbers alone.
+      fc.record({ kind: fc.constant('recreate' as const), i: fc.nat(), name: fc.nat(30) }),
+      fc.record({ kind: fc.constant('swap' as const), i: fc.nat(), j: fc.nat() }),
+      fc.record({ kind: fc.constant('retaggedCopy' as const), i: fc.nat(), j: fc.nat(), title: fc.string({ minLength: 1, maxLength: 12 }) }),
+      fc.record({ kind: fc.constant('changeDevice' as const), i: fc.nat(), folder: fc.constantFrom('a', 'e') }),
     );
     let runNo = 0;
     await fc.assert(
@@ -273,7 +279,7 @@ describe('incremental sync', () => {
         for (const [step, o] of ops.entries()) {
           const files = await listAudio(root);
           const before = await libraryState(inc);
-          const moved = await apply(root, files, o, deleted);
+          const { moved, distinct } = await apply(root, files, o, deleted);
           // As if the change happened long before this sync: otherwise the racy-timestamp guard re-reads
           // every just-written file and the snapshot diff itself would go untested.
           await ageRecent(root, new Date(HOUR_AGO.getTime() + (step + 1) * 60_000));
@@ -283,6 +289,10 @@ describe('incremental sync', () => {
           assertSameLibrary(now, await libraryState(ref), `step ${step} ${JSON.stringify(o)}`);
           for (const [from, to] of moved) {
             assert.equal(now.live.get(to)?.id, before.live.get(from)?.id, `identity kept: ${from} → ${to}`);
+          }
+          for (const [from, to] of distinct) {
+            const old = before.live.get(from)?.id;
+            if (old) assert.notEqual(now.live.get(to)?.id, old, `${to} is not the track that was ${from}`);
           }
         }
         // And the live library equals a fresh full sync of the same folder.
@@ -329,10 +339,32 @@ type Op =
   | { kind: 'copy'; i: number; name: number }
   | { kind: 'delete'; i: number }
   | { kind: 'restore' }
-  | { kind: 'replace'; i: number; j: number };
+  | { kind: 'replace'; i: number; j: number }
+  | { kind: 'recreate'; i: number; name: number }
+  | { kind: 'swap'; i: number; j: number }
+  | { kind: 'retaggedCopy'; i: number; j: number; title: string }
+  | { kind: 'changeDevice'; i: number; folder: string };
 
-/** Applies one change to the folder; returns the moves whose track identity must survive. */
-async function apply(root: string, files: string[], o: Op, deleted: { rel: string; bytes: Buffer }[]): Promise<[string, string][]> {
+interface Applied {
+  /** Moves whose track identity must survive. */
+  moved: [string, string][];
+  /** A path whose track must not be the one that was at the first path (a different recording). */
+  distinct: [string, string][];
+}
+
+/** The same MP3 audio frames under a new ID3v2 tag (a retag by a tool that writes a new file). */
+function retagMp3(bytes: Buffer, tags: FixtureTags): Buffer {
+  const size = bytes.subarray(0, 3).toString('latin1') === 'ID3' ? 10 + ((bytes[6]! << 21) | (bytes[7]! << 14) | (bytes[8]! << 7) | bytes[9]!) : 0;
+  return Buffer.concat([encodeId3v23(tags, 1), bytes.subarray(size)]);
+}
+
+/** Applies one change to the folder. */
+async function apply(root: string, files: string[], o: Op, deleted: { rel: string; bytes: Buffer }[]): Promise<Applied> {
+  const moved = await change(root, files, o, deleted);
+  return Array.isArray(moved) ? { moved, distinct: [] } : moved;
+}
+
+async function change(root: string, files: string[], o: Op, deleted: { rel: string; bytes: Buffer }[]): Promise<[string, string][] | Applied> {
   const abs = (rel: string) => path.join(root, ...rel.split('/'));
   const exists = async (rel: string) => (await stat(abs(rel)).catch(() => undefined)) !== undefined;
   const pick = (i: number) => (files.length > 0 ? files[i % files.length]! : undefined);
@@ -399,6 +431,48 @@ async function apply(root: string, files: string[], o: Op, deleted: { rel: strin
       const [a, b] = [pick(o.i), pick(o.j)];
       if (a && b && a !== b && ext(a) === ext(b)) await writeFile(abs(a), await readFile(abs(b)));
       return [];
+    }
+    case 'recreate': {
+      // Delete a file and create an unrelated one in the same sync: Linux hands the new file the
+      // freed inode, and a sync that trusted inodes would call it a rename.
+      const rel = pick(o.i);
+      const target = `u${o.name}.mp3`;
+      if (!rel || (await exists(target))) return [];
+      deleted.push({ rel, bytes: await readFile(abs(rel)) });
+      await rm(abs(rel));
+      await writeTrackFile(root, target, tagsFor(o.name, 'unrelated'), { seed: 9000 + o.name });
+      return { moved: [], distinct: [[rel, target]] };
+    }
+    case 'swap': {
+      const [a, b] = [pick(o.i), pick(o.j)];
+      if (!a || !b || a === b || ext(a) !== ext(b)) return [];
+      await rename(abs(a), abs(`${a}.swap`));
+      await rename(abs(b), abs(a));
+      await rename(abs(`${a}.swap`), abs(b));
+      return [[a, b], [b, a]];
+    }
+    case 'retaggedCopy': {
+      // A file replaced (written beside it, renamed over it) by a retagged copy of another MP3: the
+      // path now holds the other recording.
+      const [a, b] = [pick(o.i), pick(o.j)];
+      if (!a || !b || a === b || ext(a) !== '.mp3' || ext(b) !== '.mp3') return [];
+      await writeFile(abs(`${a}.tmp`), retagMp3(await readFile(abs(b)), { ...tagsFor(o.j, 'copy'), title: o.title }));
+      await rename(abs(`${a}.tmp`), abs(a));
+      return { moved: [], distinct: [[a, a]] };
+    }
+    case 'changeDevice': {
+      // `mv` across devices: a copy with its times kept, then the original removed. A new inode and
+      // device, the same bytes.
+      const rel = pick(o.i);
+      if (!rel) return [];
+      const target = path.posix.join(o.folder, `dev-${path.posix.basename(rel)}`);
+      if (await exists(target)) return [];
+      const times = await stat(abs(rel));
+      await mkdir(path.dirname(abs(target)), { recursive: true });
+      await writeFile(abs(target), await readFile(abs(rel)));
+      await utimes(abs(target), times.atime, times.mtime);
+      await rm(abs(rel));
+      return [[rel, target]];
     }
   }
 }

@@ -1,7 +1,7 @@
 // Workflow behaviour in Temporal's time-skipping test server, with the real activities against a real
 // Postgres and real folders. Faults and delays come from a test provider registered beside `local`.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,8 +9,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../src/activities/index.ts';
+import { createActivities, type SyncActivities } from '../../src/activities/index.ts';
+import { reconcileJobs } from '../../src/client/reconcile.ts';
 import { SyncClient } from '../../src/client/sync-client.ts';
 import { networkPolicyOf } from '../../src/app/open.ts';
 import { readSettings } from '../../src/app/settings.ts';
@@ -63,22 +65,42 @@ interface Harness {
   worker: Worker;
   faults: Faults;
   profileId: string;
+  root: string;
 }
 
-async function harness(name: string, files: number, faults: Faults): Promise<Harness> {
+/** A worker on a queue of its own with the real activities; `wrap` may put a fault or a side effect
+ * in front of one of them (the real activity still does the work). */
+async function harness(name: string, files: number, faults: Faults, wrap?: (real: SyncActivities) => Partial<SyncActivities>): Promise<Harness> {
   const taskQueue = `wf-test-${++queueNo}`;
   const providers: ProviderRegistry<string> = faultyRegistry(faults);
+  const real = createActivities({ db: testDb.db, providers });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
     ...ACTIVITY_HEARTBEAT_TUNING,
-    activities: createActivities({ db: testDb.db, providers }),
+    activities: { ...real, ...wrap?.(real) },
   });
   const sync = new SyncClient({ temporal: env.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
   const root = await makeFolder(name, files);
   const profile = await sync.registerProfile({ name, provider: 'faulty', root });
-  return { sync, worker, faults, profileId: profile.id };
+  return { sync, worker, faults, profileId: profile.id, root };
+}
+
+/** A client whose syncs wait on a queue no worker polls: their runs never record anything. */
+function idleClient(): SyncClient {
+  return new SyncClient({ temporal: env.client, db: testDb.db, providers: faultyRegistry(newFaults()), taskQueue: `wf-idle-${++queueNo}`, searchAttributes: false });
+}
+
+/** Everything a job can write: its queue, the profile's tracks, its counters and its events. */
+async function writtenBy(jobId: string, profileId: string): Promise<unknown> {
+  const { db } = testDb;
+  return {
+    items: await db.selectFrom('scan_items').select(['id', 'status', 'outcome', 'track_id', 'reason']).where('job_id', '=', jobId).orderBy('id').execute(),
+    tracks: await db.selectFrom('tracks').select(['id', 'path', 'updated_at', 'deleted_at']).where('profile_id', '=', profileId).orderBy('id').execute(),
+    job: await db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow(),
+    events: await db.selectFrom('sync_events').select(['id', 'key', 'type']).where('job_id', '=', jobId).orderBy('id').execute(),
+  };
 }
 
 async function activityTypes(workflowId: string): Promise<string[]> {
@@ -90,7 +112,7 @@ async function activityTypes(workflowId: string): Promise<string[]> {
 
 /** The generation of the workflow code the saved histories are recorded with: raise it with every
  * change behind `patched()`, so the histories of each generation stay beside the newer ones. */
-const HISTORY_GENERATION = 'v3';
+const HISTORY_GENERATION = 'v4';
 
 /** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). */
 async function saveHistory(name: string, workflowId: string): Promise<void> {
@@ -201,19 +223,22 @@ describe('syncWorkflow (time-skipping)', () => {
         // of an activity trips the Java test server (ACTIVITY_UNKNOWN, then a stuck run); the real
         // server orders the two itself.
         await new Promise((r) => setTimeout(r, 200));
-        if (how === 'signal') assert.equal(await h.sync.cancelSync(started.jobId), true);
+        if (how === 'signal') assert.equal(await h.sync.cancelSync(started.jobId, { by: 'test', reason: 'mid-process' }), true);
         else await env.client.workflow.getHandle(started.workflowId).cancel();
         await assert.rejects(h.sync.waitForResult(started.jobId), SyncCancelledError);
       });
       const job = await h.sync.getStatus(started.jobId);
       assert.equal(job.status, 'cancelled');
+      const by = how === 'signal' ? ['test', 'mid-process'] : ['cancellation request', null];
+      assert.deepEqual([job.cancelledBy, job.cancelReason], by);
       assert.ok(job.itemsProcessed >= 4 && job.itemsProcessed < 30, `processed ${job.itemsProcessed}`);
       const done = await testDb.db.selectFrom('scan_items').select('track_id').where('job_id', '=', started.jobId).where('status', '=', 'done').execute();
       const tracks = await testDb.db.selectFrom('tracks').selectAll().where('profile_id', '=', h.profileId).execute();
       assert.equal(tracks.length, done.length, 'one track per processed item, none half-written');
       for (const t of tracks) assert.ok(t.content_hash.startsWith('sha256:') && t.title.length > 0);
-      const types = (await testDb.db.selectFrom('sync_events').select('type').where('job_id', '=', started.jobId).execute()).map((e) => e.type);
-      assert.ok(types.includes('cancelled'));
+      const events = await testDb.db.selectFrom('sync_events').select(['type', 'payload']).where('job_id', '=', started.jobId).orderBy('id').execute();
+      assert.equal(events.at(-1)!.type, 'cancelled');
+      assert.equal((events.at(-1)!.payload as { cancelledBy?: string }).cancelledBy, by[0]);
       assert.equal(await h.sync.cancelSync(started.jobId), false, 'a finished job cannot be cancelled again');
       await saveHistory(`cancel-by-${how.replace(' ', '-')}`, started.workflowId);
     });
@@ -285,5 +310,165 @@ describe('syncWorkflow (time-skipping)', () => {
         assert.equal((await a.sync.waitForResult(again.jobId)).status, 'completed');
       }),
     );
+  });
+  test('a batch loop that fails stops the other loop first: nothing is written after the terminal event', { timeout: 180_000 }, async () => {
+    const faults = newFaults({ openDelayMs: 300 });
+    // Slot 0 fails while slot 1's batch (4 files × 300 ms) reads its second file, just after that
+    // batch's first heartbeat: it only hears of a cancellation at its next one, 2 s later, and by then
+    // it has written its batch.
+    const h = await harness('settle', 16, faults, (real) => ({
+      async processBatch(input) {
+        if (input.slot !== 0) return real.processBatch(input);
+        while (faults.opened < 2) await new Promise((r) => setTimeout(r, 10));
+        throw ApplicationFailure.nonRetryable('injected database outage', 'Injected');
+      },
+    }));
+    const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 2, retryAttempts: 1 });
+    await h.worker.runUntil(async () => {
+      await assert.rejects(h.sync.waitForResult(started.jobId), (err: unknown) => {
+        assert.ok(err instanceof SyncFailedError, `got ${(err as Error).name}`);
+        assert.match(err.message, /injected database outage/);
+        return true;
+      });
+      const atEnd = await writtenBy(started.jobId, h.profileId);
+      // Longer than the rest of slot 1's batch would take, with the worker still running.
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.deepEqual(await writtenBy(started.jobId, h.profileId), atEnd, 'nothing changed after the job ended');
+    });
+    const job = await h.sync.getStatus(started.jobId);
+    assert.deepEqual([job.status, job.errorKind], ['failed', 'Injected']);
+    const events = await testDb.db.selectFrom('sync_events').select(['key', 'type']).where('job_id', '=', started.jobId).orderBy('id').execute();
+    assert.deepEqual(events.at(-1), { key: 'terminal', type: 'failed' }, 'the terminal event is the last one');
+    // Whatever slot 1 wrote, it wrote whole, before the ending: the counters are those of the items.
+    const finished = await testDb.db.selectFrom('scan_items').select('id').where('job_id', '=', started.jobId).where('status', 'in', ['done', 'failed']).execute();
+    assert.equal(job.itemsProcessed, finished.length);
+    const history = await env.client.workflow.getHandle(started.workflowId).fetchHistory();
+    assert.ok(history.events!.some((e) => e.activityTaskCancelRequestedEventAttributes), 'the other loop\'s batch was cancelled');
+    await saveHistory('loop-failure-settled', started.workflowId);
+  });
+
+  for (const how of ['signal', 'cancellation request'] as const) {
+    test(`a cancel by ${how} that comes as the run continues as new ends the job`, { timeout: 120_000 }, async () => {
+      let sent = false;
+      // The cancel reaches the workflow while the batch after which the run continues as new is
+      // finishing: the batch completes anyway, and the run must not continue as new without it.
+      const h: Harness = await harness(`cancel-can-${how.replace(' ', '-')}`, 8, newFaults(), (real) => ({
+        async processBatch(input) {
+          const result = await real.processBatch(input);
+          if (!sent) {
+            sent = true;
+            const job = await h.sync.getStatus(input.jobId);
+            if (how === 'signal') assert.equal(await h.sync.cancelSync(input.jobId, { by: 'test', reason: 'at continue-as-new' }), true);
+            else await env.client.workflow.getHandle(job.workflowId).cancel();
+            // The workflow records its request to cancel this batch before the batch reports done: a
+            // completion racing that request trips the Java test server (ACTIVITY_UNKNOWN).
+            await new Promise((r) => setTimeout(r, 1_000));
+          }
+          return result;
+        },
+      }));
+      const started = await h.sync.startFullSync(h.profileId, { batchSize: 2, parallelBatches: 1, historyEventsPerRun: 1 });
+      await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), SyncCancelledError);
+      const job = await h.sync.getStatus(started.jobId);
+      assert.equal(job.status, 'cancelled');
+      assert.deepEqual([job.cancelledBy, job.cancelReason], how === 'signal' ? ['test', 'at continue-as-new'] : ['cancellation request', null]);
+      assert.equal(job.itemsProcessed, 2, 'only the first batch ran');
+      const terminal = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', started.jobId).where('key', '=', 'terminal').executeTakeFirstOrThrow();
+      assert.equal((terminal.payload as { reconciled?: unknown }).reconciled, undefined, 'the workflow ended the job itself');
+      const description = await env.client.workflow.getHandle(started.workflowId).describe();
+      assert.equal(description.runId, started.runId, 'the run did not continue as new');
+      await saveHistory(`cancel-at-continue-as-new-by-${how.replace(' ', '-')}`, started.workflowId);
+    });
+  }
+
+  test('each job is bound to its run chain: an old job\'s cancel, progress and result never touch a newer job', { timeout: 120_000 }, async () => {
+    const h = await harness('bound', 4, newFaults());
+    const idle = idleClient();
+    await h.worker.runUntil(async () => {
+      const first = await h.sync.startFullSync(h.profileId);
+      assert.equal((await h.sync.waitForResult(first.jobId)).status, 'completed');
+      // A newer job of the same profile, not picked up by any worker.
+      const second = await idle.startFullSync(h.profileId);
+      assert.equal((await h.sync.getStatus(second.jobId)).runId, second.runId, 'the client records the run chain');
+      const old = await h.sync.waitForResult(first.jobId);
+      assert.deepEqual([old.jobId, old.status], [first.jobId, 'completed'], 'the old job\'s result, not the running one\'s');
+      const progress = await h.sync.progress(first.jobId);
+      assert.deepEqual([progress.jobId, progress.phase, progress.status], [first.jobId, 'complete', 'completed']);
+      assert.deepEqual(progress.counters, old.counters);
+      assert.equal(await h.sync.cancelSync(first.jobId), false);
+
+      // The second job's run is terminated before it recorded anything: its row still says queued.
+      await env.client.workflow.getHandle(second.workflowId).terminate('operator stopped it');
+      assert.equal((await testDb.db.selectFrom('sync_jobs').select('status').where('id', '=', second.jobId).executeTakeFirstOrThrow()).status, 'queued');
+      const third = await h.sync.startFullSync(h.profileId);
+      assert.equal(await h.sync.cancelSync(second.jobId, { by: 'test' }), false, 'cancelling the old job does not stop the newer one');
+      const reconciled = await h.sync.getStatus(second.jobId);
+      assert.deepEqual([reconciled.status, reconciled.errorKind, reconciled.phase], ['failed', 'terminated', 'complete']);
+      assert.match(reconciled.error ?? '', /terminated: operator stopped it/);
+      const terminal = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', second.jobId).where('key', '=', 'terminal').executeTakeFirstOrThrow();
+      assert.equal(terminal.type, 'failed');
+      assert.deepEqual((terminal.payload as { reconciled?: unknown }).reconciled, { from: 'TERMINATED', runId: second.runId });
+      await assert.rejects(h.sync.waitForResult(second.jobId), SyncFailedError);
+
+      const result = await h.sync.waitForResult(third.jobId);
+      assert.deepEqual([result.jobId, result.status], [third.jobId, 'completed'], 'the newest job ran undisturbed');
+      const job = await h.sync.getStatus(third.jobId);
+      assert.deepEqual([job.runId, job.cancelledBy], [third.runId, null]);
+    });
+  });
+
+  test('a run the server times out is reconciled: by waitForResult, and by reconcileJobs for a terminated one', { timeout: 120_000 }, async () => {
+    const sync = idleClient();
+    const profile = await sync.registerProfile({ name: 'reconcile', provider: 'faulty', root: await makeFolder('reconcile', 2) });
+    // No worker polls the queue: the run never records anything and the server times it out (time is skipped).
+    const started = await sync.startFullSync(profile.id, { syncTimeoutSecs: 10 });
+    await assert.rejects(sync.waitForResult(started.jobId), SyncTimeoutError);
+    const job = await sync.getStatus(started.jobId);
+    assert.deepEqual([job.status, job.errorKind], ['timed_out', 'timeout']);
+    const terminal = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', started.jobId).where('key', '=', 'terminal').executeTakeFirstOrThrow();
+    assert.deepEqual((terminal.payload as { reconciled?: unknown }).reconciled, { from: 'TIMED_OUT', runId: started.runId });
+
+    const next = await sync.startFullSync(profile.id);
+    await env.client.workflow.getHandle(next.workflowId).terminate('gone');
+    const pass = await reconcileJobs({ db: testDb.db, temporal: env.client });
+    assert.ok(pass.reconciled.some((r) => r.id === next.jobId && r.status === 'failed'), 'the terminated job is reconciled');
+    const again = await reconcileJobs({ db: testDb.db, temporal: env.client });
+    assert.ok(!again.reconciled.some((r) => r.id === next.jobId), 'once');
+    const terminals = await testDb.db.selectFrom('sync_events').select('id').where('job_id', '=', next.jobId).where('key', '=', 'terminal').execute();
+    assert.equal(terminals.length, 1);
+  });
+
+  test('the mass-deletion guard ends a job as needs_review; a confirmed sync deletes', { timeout: 180_000 }, async () => {
+    const h = await harness('guard', 30, newFaults());
+    await h.worker.runUntil(async () => {
+      const first = await h.sync.startFullSync(h.profileId);
+      await h.sync.waitForResult(first.jobId);
+      const live = (await h.sync.tracks(h.profileId)).length;
+      assert.ok(live >= 20, `${live} tracks, at least massDeleteMinTracks`);
+      const cursor = await h.sync.currentCursor(h.profileId);
+      // The folder is there but empty: an unmounted drive looks like this.
+      for (const entry of await readdir(h.root)) await rm(path.join(h.root, entry), { recursive: true });
+
+      const held = await h.sync.startFullSync(h.profileId);
+      const result = await h.sync.waitForResult(held.jobId);
+      assert.equal(result.status, 'needs_review');
+      assert.match(result.needsReview ?? '', new RegExp(`no longer has ${live} of the ${live} tracks`));
+      assert.match(result.needsReview ?? '', /music-sync sync guard --confirm-deletions/);
+      const job = await h.sync.getStatus(held.jobId);
+      assert.deepEqual([job.status, job.itemsDeleted, job.tracksBefore], ['needs_review', 0, live]);
+      assert.equal((await h.sync.tracks(h.profileId)).length, live, 'nothing deleted');
+      assert.equal(await h.sync.currentCursor(h.profileId), cursor, 'the old snapshot is kept');
+      const terminal = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', held.jobId).where('key', '=', 'terminal').executeTakeFirstOrThrow();
+      assert.equal(terminal.type, 'needs_review');
+      assert.deepEqual(
+        { ...(terminal.payload as object), counters: undefined, needsReview: undefined },
+        { status: 'needs_review', counters: undefined, needsReview: undefined, gone: live, baseline: live, confirmCommand: 'music-sync sync guard --confirm-deletions' },
+      );
+
+      const confirmed = await h.sync.startFullSync(h.profileId, { confirmDeletions: true });
+      const done = await h.sync.waitForResult(confirmed.jobId);
+      assert.deepEqual([done.status, done.counters.itemsDeleted, done.needsReview], ['completed', live, null]);
+      assert.equal((await h.sync.tracks(h.profileId)).length, 0);
+    });
   });
 });

@@ -1,11 +1,15 @@
 // Jobs: sync (start, maybe follow), status, cancel, history, failed.
 import type { SyncClient } from '../../client/sync-client.ts';
 import { openServices, temporalGiven, withDb, type CliContext } from '../context.ts';
-import { followJob } from '../follow.ts';
+import { endingLines, exitCodeOf, followJob, reportReview } from '../follow.ts';
 import { isTerminal } from '../../contract/sync.ts';
 import { formatDate, formatDuration, jobElapsedMs, jobSummary, table } from '../output.ts';
 
-export async function syncCommand(ctx: CliContext, profileArg: string, options: { incremental: boolean; wait: boolean }): Promise<number> {
+export async function syncCommand(
+  ctx: CliContext,
+  profileArg: string,
+  options: { incremental: boolean; wait: boolean; confirmDeletions?: boolean },
+): Promise<number> {
   // With our own dev server nobody else polls the task queue: run the worker here and stay until the end.
   const ownWorker = !temporalGiven(ctx);
   if (ownWorker && !options.wait) {
@@ -16,7 +20,10 @@ export async function syncCommand(ctx: CliContext, profileArg: string, options: 
   try {
     const { sync } = app;
     const profile = await sync.getProfile(profileArg);
-    const started = options.incremental ? await sync.startIncrementalSync(profile.id) : await sync.startFullSync(profile.id);
+    const config = options.confirmDeletions ? { confirmDeletions: true } : undefined;
+    const started = options.incremental
+      ? await sync.startIncrementalSync(profile.id, undefined, config)
+      : await sync.startFullSync(profile.id, config);
     const mode = options.incremental ? 'incremental' : 'full';
     if (!wait) {
       if (ctx.json) await ctx.out.writeJson({ jobId: started.jobId, workflowId: started.workflowId, runId: started.runId, mode });
@@ -30,9 +37,12 @@ export async function syncCommand(ctx: CliContext, profileArg: string, options: 
     if (ctx.json) {
       await ctx.out.writeJson({ job: { ...job, error: job.error ?? endError ?? null }, failed });
     } else {
-      for (const line of jobSummary({ title: `Sync of ${profile.name}`, job, endError, failed })) ctx.out.print(line);
+      const lines = jobSummary({ title: `Sync of ${profile.name}`, job, endError, failed });
+      lines.splice(2, 0, ...endingLines(job));
+      for (const line of lines) ctx.out.print(line);
     }
-    return job.status === 'completed' ? 0 : 1;
+    reportReview(ctx, job, ['sync', profile.name, ...(options.incremental ? ['--incremental'] : []), '--wait']);
+    return exitCodeOf(job);
   } finally {
     await close();
   }
@@ -46,18 +56,20 @@ export async function statusCommand(ctx: CliContext, jobId: string): Promise<num
       return 0;
     }
     const profile = await profileName(sync, job.profileId);
-    for (const line of jobSummary({ title: `Sync of ${profile}`, job })) ctx.out.print(line);
+    const lines = jobSummary({ title: `Sync of ${profile}`, job });
+    lines.splice(2, 0, ...endingLines(job));
+    for (const line of lines) ctx.out.print(line);
     return 0;
   });
 }
 
-export async function cancelCommand(ctx: CliContext, jobId: string): Promise<number> {
+export async function cancelCommand(ctx: CliContext, jobId: string, options: { reason?: string } = {}): Promise<number> {
   // A job of our own dev server only moves while a worker runs: run one here to carry the cancel out.
   const ownWorker = !temporalGiven(ctx);
   const { app, close } = await openServices(ctx, { worker: ownWorker, ui: false });
   try {
     const { sync } = app;
-    const asked = await sync.cancelSync(jobId, 'cancelled from the command line');
+    const asked = await sync.cancelSync(jobId, { by: 'cli', reason: options.reason ?? 'cancelled from the command line' });
     if (!asked) {
       const job = await sync.getStatus(jobId);
       if (ctx.json) await ctx.out.writeJson({ jobId, cancelRequested: false, status: job.status });

@@ -7,11 +7,15 @@ import { localProvider } from '../../providers/local/index.ts';
 import { ProviderError } from '../../providers/types.ts';
 import { UsageError } from '../args.ts';
 import { openServices, type CliContext } from '../context.ts';
-import { followJob } from '../follow.ts';
+import { endingLines, exitCodeOf, followJob, reportReview } from '../follow.ts';
 import { profileNameFor } from '../names.ts';
 import { jobSummary, oneLine, trackJson } from '../output.ts';
 
-export async function scanCommand(ctx: CliContext, dirArg: string, options: { full?: boolean } = {}): Promise<number> {
+export async function scanCommand(
+  ctx: CliContext,
+  dirArg: string,
+  options: { full?: boolean; confirmDeletions?: boolean } = {},
+): Promise<number> {
   // Checked before anything starts: a wrong folder is a usage error, found in milliseconds.
   const { root } = await localProvider.normalizeProfile({ root: dirArg, settings: {} }).catch((err: unknown) => {
     throw err instanceof ProviderError ? new UsageError(err.message) : err;
@@ -22,7 +26,7 @@ export async function scanCommand(ctx: CliContext, dirArg: string, options: { fu
   try {
     const { sync } = app;
     const profile = await ensureLocalProfile(ctx, sync, root);
-    const started = await startScan(ctx, sync, profile, options.full === true);
+    const started = await startScan(ctx, sync, profile, options.full === true, options.confirmDeletions === true);
     ctx.out.info(`scanning ${root} (profile ${profile.name}, job ${started.jobId})`);
 
     const { job, endError } = await followJob(ctx, sync, started.jobId);
@@ -49,10 +53,11 @@ export async function scanCommand(ctx: CliContext, dirArg: string, options: { fu
         duplicates: duplicates.map((g) => g.paths),
         totalMs: Date.now() - startedAt,
       });
-      lines.splice(2, 0, `  profile     ${profile.name} (${tracks.length} track${tracks.length === 1 ? '' : 's'} in the library)`);
+      lines.splice(2, 0, `  profile     ${profile.name} (${tracks.length} track${tracks.length === 1 ? '' : 's'} in the library)`, ...endingLines(job));
       for (const line of lines) ctx.out.print(line);
     }
-    return job.status === 'completed' ? 0 : 1;
+    reportReview(ctx, job, ['scan', root]);
+    return exitCodeOf(job);
   } finally {
     await close();
   }
@@ -76,17 +81,24 @@ async function ensureLocalProfile(ctx: CliContext, sync: SyncClient, root: strin
  * full. A sync of the profile still running (e.g. left by an earlier interrupted scan, now resumed
  * by our worker) is waited for, then ours starts.
  */
-async function startScan(ctx: CliContext, sync: SyncClient, profile: ProfileInfo, forceFull: boolean): Promise<StartedSync> {
+async function startScan(
+  ctx: CliContext,
+  sync: SyncClient,
+  profile: ProfileInfo,
+  forceFull: boolean,
+  confirmDeletions: boolean,
+): Promise<StartedSync> {
+  const config = confirmDeletions ? { confirmDeletions } : undefined;
   const start = async (): Promise<StartedSync> => {
     if (!forceFull && (await sync.currentCursor(profile.id))) {
       try {
-        return await sync.startIncrementalSync(profile.id);
+        return await sync.startIncrementalSync(profile.id, undefined, config);
       } catch (err) {
         if (!(err instanceof InvalidInputError)) throw err;
         ctx.out.info(`running a full sync (${oneLine(err.message)})`);
       }
     }
-    return sync.startFullSync(profile.id);
+    return sync.startFullSync(profile.id, config);
   };
   try {
     return await start();
