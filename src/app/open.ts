@@ -4,6 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NetworkPolicy } from '../activities/index.ts';
+import { keepReconciling } from '../client/reconcile.ts';
 import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
 import { createMigrator, migrateToLatest } from '../db/migrate.ts';
@@ -137,6 +138,8 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
         if (w.getState() === 'RUNNING') w.shutdown();
         await workerRun;
       });
+      // Jobs whose runs ended without recording it (terminated, timed out by the server...): now and every few minutes.
+      cleanup.add(keepReconciling({ db, temporal: client }, { log }).stop);
     }
     return { ...database, settings, temporal, client, providers, networkPolicy, sync, worker, workerRun, close: cleanup.close };
   } catch (err) {

@@ -1,13 +1,16 @@
 // `music-sync up` publishes its services in `<data-dir>/up.json`, so the other commands on the same data
 // dir use them instead of failing to start their own (its embedded Postgres holds the data dir).
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app/open.ts';
 import type { Settings } from '../app/settings.ts';
+import { isRunning, processStart } from '../stack/processes.ts';
 import type { Output } from './output.ts';
 
 interface UpState {
   pid: number;
+  /** When that process started: with the pid, it tells `up` apart from a later process that got its pid. */
+  pidStart?: string;
   databaseUrl: string;
   temporalAddress: string;
   namespace: string;
@@ -18,25 +21,25 @@ function upStateFile(dataDir: string): string {
   return path.join(dataDir, 'up.json');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The state of a live `music-sync up` on this data dir, if any. */
+/** The state of a live `music-sync up` on this data dir, if any. The file of one that was killed
+ * (and so could not remove it) is removed. */
 export function readUpState(dataDir: string): UpState | undefined {
   const file = upStateFile(dataDir);
   if (!existsSync(file)) return undefined;
+  let state: UpState;
   try {
-    const state = JSON.parse(readFileSync(file, 'utf8')) as UpState;
-    return state.pid !== process.pid && isAlive(state.pid) ? state : undefined;
+    state = JSON.parse(readFileSync(file, 'utf8')) as UpState;
   } catch {
     return undefined;
   }
+  if (state.pid === process.pid) return undefined;
+  if (isRunning(state.pid, state.pidStart)) return state;
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // a data dir we cannot write in: the next `up` there fails with a clearer error
+  }
+  return undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export function withUpServices(settings: Settings, dataDir: string, announce: Ou
 export async function writeUpState(dataDir: string, app: App): Promise<void> {
   const state: UpState = {
     pid: process.pid,
+    pidStart: processStart(process.pid),
     databaseUrl: app.databaseUrl,
     temporalAddress: app.temporal.address,
     namespace: app.temporal.namespace,

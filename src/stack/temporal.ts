@@ -1,9 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, promises as fs } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.ts';
+import { prepareDataDir } from './data-dir.ts';
+import { claimDataDir, recordService, releaseService } from './owner.ts';
 import { freePort, isPortFree, waitForPort } from './ports.ts';
+import { processStart } from './processes.ts';
 
 /** Which Temporal server to use, and where to find the CLI that runs a dev server. */
 export interface TemporalServerSettings {
@@ -69,10 +72,23 @@ export function givenTemporal(settings: TemporalServerSettings, address = settin
 /** The server of the settings when they name one; otherwise a local `temporal server start-dev` with
  * its state in the data dir. */
 export async function startTemporal(options: StartTemporalOptions): Promise<TemporalHandle> {
-  const { namespace } = options.settings;
   if (options.settings.address) return givenTemporal(options.settings);
 
   const log = options.log ?? (() => {});
+  const dataDir = await prepareDataDir(options.dataDir);
+  // Before the ports are chosen: a dev server a dead music-sync left running holds them.
+  await claimDataDir(dataDir, log);
+  try {
+    return await startDevServer({ ...options, dataDir }, log);
+  } catch (err) {
+    releaseService(dataDir, 'temporal');
+    throw err;
+  }
+}
+
+async function startDevServer(options: StartTemporalOptions, log: (line: string) => void): Promise<TemporalHandle> {
+  const { namespace } = options.settings;
+  const { dataDir } = options;
   const port = options.port && (await isPortFree(options.port)) ? options.port : await freePort();
   const wantUi = options.ui ?? true;
   const uiPort = wantUi ? (options.uiPort && (await isPortFree(options.uiPort)) ? options.uiPort : await freePort()) : undefined;
@@ -86,20 +102,21 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
       cli = buildTemporalCli(log);
     }
   }
-  await fs.mkdir(options.dataDir, { recursive: true });
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(port),
     '--namespace', namespace,
-    '--db-filename', path.resolve(options.dataDir, 'temporal.db'),
+    '--db-filename', path.join(dataDir, 'temporal.db'),
     '--log-level', 'error',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     ...SEARCH_ATTRIBUTES.flatMap(({ name }) => ['--search-attribute', `${name}=Keyword`]),
   ];
   // Its own process group: a Ctrl-C at the terminal reaches only us, and we stop the server in order
-  // after the job is recorded. If we die without stopping it, the exit hook still takes it down.
+  // after the job is recorded. If we die without stopping it, the exit hook still takes it down; if we
+  // are killed outright, the owner record lets the next start in this data dir stop it.
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  if (child.pid !== undefined) recordService(dataDir, 'temporal', { pid: child.pid, start: processStart(child.pid), port, uiPort });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   void exitedCleanup(child, killOnExit);
@@ -108,9 +125,11 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`cannot run ${cli}: ${err.message}`))));
   try {
     await Promise.race([
       waitForPort('127.0.0.1', port, 60_000),
+      spawnFailed,
       exited.then((code) => {
         throw new Error(`temporal server start-dev exited with code ${code}: ${stderr.trim()}`);
       }),
@@ -124,7 +143,10 @@ export async function startTemporal(options: StartTemporalOptions): Promise<Temp
     namespace,
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
     started: true,
-    stop: () => stopChild(child, exited),
+    stop: async () => {
+      await stopChild(child, exited);
+      releaseService(dataDir, 'temporal');
+    },
   };
 }
 
@@ -151,7 +173,7 @@ async function startWithSdkDownload(
       ip: '127.0.0.1',
       port: options.port,
       namespace: options.namespace,
-      dbFilename: path.resolve(options.dataDir, 'temporal.db'),
+      dbFilename: path.join(options.dataDir, 'temporal.db'),
       ui: options.uiPort !== undefined,
       ...(options.uiPort ? { uiPort: options.uiPort } : {}),
       searchAttributes: [...SEARCH_ATTRIBUTES],

@@ -1,11 +1,50 @@
 import { fileURLToPath } from 'node:url';
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
+import {
+  Worker, bundleWorkflowCode, type ActivityInterceptors, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { SYNC_TASK_QUEUE } from '../contract/sync.ts';
 
+
+/** How often an activity with a heartbeat timeout heartbeats while this worker lives, whatever its code
+ * is doing (a long transaction, a slow provider call). The workflow's short heartbeat timeout then
+ * means one thing only, a worker that is gone, and its work moves to another worker within seconds. */
+const KEEP_ALIVE_MS = 2_000;
+
+/** Heartbeats every KEEP_ALIVE_MS with the details the activity itself last sent (or those it resumed
+ * from), so its checkpoint is never overwritten. */
+function keepAlive(ctx: Context): ActivityInterceptors {
+  return {
+    inbound: {
+      async execute(input, next) {
+        if (ctx.info.heartbeatTimeoutMs === undefined) return next(input);
+        const send = ctx.heartbeat;
+        let details: unknown = ctx.info.heartbeatDetails;
+        (ctx as { heartbeat: (d?: unknown) => void }).heartbeat = (d) => {
+          details = d;
+          send(d);
+        };
+        const timer = setInterval(() => send(details), KEEP_ALIVE_MS);
+        try {
+          return await next(input);
+        } finally {
+          clearInterval(timer);
+        }
+      },
+    },
+  };
+}
+
 /** Heartbeats reach the server at least this often, so a cancellation (our signal, the Web UI, the
- * graceful deadline) reaches a running batch within seconds, not the SDK's default 30-60 s. */
-export const ACTIVITY_HEARTBEAT_TUNING = { maxHeartbeatThrottleInterval: '2s', defaultHeartbeatThrottleInterval: '2s' } as const;
+ * graceful deadline) reaches a running batch within seconds, not the SDK's default 30-60 s; and every
+ * activity with a heartbeat timeout heartbeats while its worker lives (keepAlive). Every worker that
+ * runs the sync activities, tests' included, takes these options. */
+export const ACTIVITY_HEARTBEAT_TUNING: Pick<WorkerOptions, 'maxHeartbeatThrottleInterval' | 'defaultHeartbeatThrottleInterval' | 'interceptors'> = {
+  maxHeartbeatThrottleInterval: '2s',
+  defaultHeartbeatThrottleInterval: '2s',
+  interceptors: { activity: [keepAlive] },
+};
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 

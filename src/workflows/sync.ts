@@ -35,6 +35,10 @@ function activities(input: SyncWorkflowInput, settlesStops: boolean) {
   };
   const short = proxyActivities<SyncActivities>({
     startToCloseTimeout: '1m',
+    // The worker heartbeats every activity that has a heartbeat timeout while it lives (see
+    // src/workers/worker.ts), so a worker killed during a short step is noticed in seconds, not after
+    // the minute its start-to-close allows.
+    heartbeatTimeout: '10s',
     retry,
     ...(settlesStops ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
   });

@@ -301,7 +301,12 @@ describe('incremental sync', () => {
         const freshState = await libraryState(fresh);
         assertSameLibrary(await libraryState(inc), { ...freshState, tombstones: (await libraryState(inc)).tombstones }, 'fresh library');
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 6), endOnFailure: true },
+      {
+        numRuns: Number(process.env.PROPERTY_RUNS ?? 6),
+        endOnFailure: true,
+        // Replays a reported counterexample: PROPERTY_SEED and PROPERTY_PATH from fast-check's report.
+        ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED), path: process.env.PROPERTY_PATH } : {}),
+      },
     );
   });
   }
