@@ -5,7 +5,9 @@
 //
 // 1. generates a library of tagged MP3/FLAC files (src/testing/fixtures.ts) in a temp folder;
 // 2. ceiling: music-metadata parseFile(path, { duration: false }) + sha256 of the whole file, in a bare
-//    loop, sequential and 4 at a time (best of 3 passes each, after a warm-up);
+//    loop, sequential and 4 at a time (best of 3 passes each, after a warm-up); then the same files
+//    through readTrack, the sync's own reader (tags over ranged reads, then one pass that hashes the
+//    file and its audio stream), so the audio hash's cost shows against the bare ceiling in one run;
 // 3. a real full sync: embedded Postgres + Temporal dev server + in-process worker (startup timed apart),
 //    startFullSync → waitForResult, wall time;
 // 4. the Temporal history length of that sync's workflow run;
@@ -22,6 +24,8 @@ import { listEvents } from '../src/db/events.ts';
 import { openApp, type App } from '../src/app/open.ts';
 import { readSettings } from '../src/app/settings.ts';
 import { mapLimit } from '../src/activities/map-limit.ts';
+import { readTrack } from '../src/media/read-track.ts';
+import { LocalProvider } from '../src/providers/local/index.ts';
 import { generateLibrary, writeTrackFile } from '../src/testing/fixtures.ts';
 
 const { values: args } = parseArgs({
@@ -88,6 +92,17 @@ try {
   process.stderr.write(`${seconds(seqMs).toFixed(2)} s; 4 in parallel … `);
   const parMs = await best(() => mapLimit(files, 4, parseAndHash));
   process.stderr.write(`${seconds(parMs).toFixed(2)} s\n`);
+  const local = new LocalProvider(libDir);
+  const read = async (t: (typeof lib)[number]) => {
+    await readTrack(local, { fileId: '', path: t.path, mimeType: null }, { parseTimeoutMs: 30_000 });
+  };
+  process.stderr.write('readTrack: tags + sha256 + audio hash, sequential (best of 3) … ');
+  const readSeqMs = await best(async () => {
+    for (const t of lib) await read(t);
+  });
+  process.stderr.write(`${seconds(readSeqMs).toFixed(2)} s; 4 in parallel … `);
+  const readParMs = await best(() => mapLimit(lib, 4, read));
+  process.stderr.write(`${seconds(readParMs).toFixed(2)} s\n`);
 
   // ---- (b) full sync through Temporal
   process.stderr.write('starting the stack (embedded Postgres + Temporal dev server + worker) …\n');
@@ -128,7 +143,8 @@ try {
   const step = Math.max(1, Math.floor(FILES / Math.max(1, CHANGES)));
   for (let i = 0; i < Math.min(CHANGES, FILES); i++) {
     const t = lib[i * step]!;
-    await writeTrackFile(libDir, t.path, { ...t.tags, title: `${t.tags.title ?? ''} (edited)` }, { format: t.format, seed: 100_000 + i });
+    // A tag edit: new tags over the same audio.
+    await writeTrackFile(libDir, t.path, { ...t.tags, title: `${t.tags.title ?? ''} (edited)` }, { format: t.format, seed: t.seed });
   }
   const edited = await incremental();
   process.stderr.write(`${seconds(edited.ms).toFixed(2)} s\n`);
@@ -157,6 +173,8 @@ try {
     ['generate', `${seconds(generateMs).toFixed(2)} s`, `${rate(FILES, generateMs).toFixed(0)} files/s`],
     ['ceiling: parse+sha256, sequential*', `${seconds(seqMs).toFixed(2)} s`, `${rate(FILES, seqMs).toFixed(0)} tracks/s`],
     ['ceiling: parse+sha256, 4 parallel*', `${seconds(parMs).toFixed(2)} s`, `${rate(FILES, parMs).toFixed(0)} tracks/s`],
+    ['readTrack (+ audio hash), sequential*', `${seconds(readSeqMs).toFixed(2)} s`, `${rate(FILES, readSeqMs).toFixed(0)} tracks/s`],
+    ['readTrack (+ audio hash), 4 parallel*', `${seconds(readParMs).toFixed(2)} s`, `${rate(FILES, readParMs).toFixed(0)} tracks/s`],
     ['stack startup (pg + temporal + worker)', `${seconds(startupMs).toFixed(2)} s`, ''],
     ['full sync (start → result)', `${seconds(syncMs).toFixed(2)} s`, `${rate(tracks, syncMs).toFixed(0)} tracks/s`],
     ['sync / ceiling (4 parallel)', `${(syncMs / parMs).toFixed(1)}x slower`, ''],
@@ -184,6 +202,8 @@ try {
       ceilingSequentialTracksPerSec: Math.round(rate(FILES, seqMs)),
       ceilingParallel4Ms: Math.round(parMs),
       ceilingParallel4TracksPerSec: Math.round(rate(FILES, parMs)),
+      readTrackSequentialTracksPerSec: Math.round(rate(FILES, readSeqMs)),
+      readTrackParallel4TracksPerSec: Math.round(rate(FILES, readParMs)),
       stackStartupMs: Math.round(startupMs),
       syncMs: Math.round(syncMs),
       syncTracksPerSec: Math.round(rate(tracks, syncMs)),

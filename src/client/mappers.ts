@@ -33,7 +33,7 @@ export function toSyncEvent(row: SyncEventRow): SyncEvent {
 }
 
 export function toTrack(row: TrackRow): Track {
-  return { id: row.id, ...trackFileOf(row), contentHash: row.content_hash, ...tagsOf(row), deletedAt: row.deleted_at };
+  return { id: row.id, ...trackFileOf(row), contentHash: row.content_hash, audioHash: row.audio_hash, audioHashScope: row.audio_hash_scope, ...tagsOf(row), deletedAt: row.deleted_at };
 }
 
 export function toProfileInfo(row: Profile): ProfileInfo {

@@ -1,6 +1,6 @@
 import type { Counters } from '../contract/counters.ts';
 import type { JobStatus, SyncMode, SyncPhase } from '../contract/sync.ts';
-import type { TrackFile, TrackTags } from '../contract/track.ts';
+import type { TrackFile, TrackTags, AudioHashScope } from '../contract/track.ts';
 
 /** One sync job: what it is, where it stands, and its counters. */
 export interface SyncJob extends Counters {
@@ -60,6 +60,11 @@ export interface Track extends TrackFile, TrackTags {
   id: string;
   /** `sha256:<hex>` of the whole file: equal content, equal hash. */
   contentHash: string;
+  /** `sha256:<hex>` of the audio stream alone (scope `stream`: the same recording under other tags has
+   * the same one), or of the whole file where the format cannot be split (scope `file`); null for a
+   * track not read since audio hashes exist. */
+  audioHash: string | null;
+  audioHashScope: AudioHashScope | null;
   /** Set when the file left the listing; the same id comes back if it returns. */
   deletedAt: Date | null;
 }

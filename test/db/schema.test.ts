@@ -61,7 +61,7 @@ describe('schema and names in code', () => {
       assert.deepEqual(columns.get(snakeCase(name)), EXPECTED[type], `tag ${name} in column ${snakeCase(name)}`);
     }
     const named = new Set([...FLAT_TAG_NAMES, ...TRACK_FILE_KEYS].map(snakeCase));
-    const own = ['id', 'profile_id', 'content_hash', 'created_at', 'updated_at', 'last_job_id', 'deleted_at'];
+    const own = ['id', 'profile_id', 'content_hash', 'audio_hash', 'audio_hash_scope', 'created_at', 'updated_at', 'last_job_id', 'deleted_at'];
     for (const column of columns.keys()) assert.ok(named.has(column) || own.includes(column), `tracks.${column} has a name in code`);
     for (const key of TRACK_FILE_KEYS) assert.ok(columns.has(snakeCase(key)), `track file field ${key}`);
   });

@@ -227,7 +227,7 @@ describe('folders that cannot be read', () => {
       assert.deepEqual(asNobody(root, script, String(pageSize)), {
         ok: {
           files: ['a.mp3', 'b/1.mp3', 'b/2.mp3', 'f/1.mp3', 'g.mp3'],
-          unlisted: [{ path: 'c', reason: denied }, { path: 'e', reason: denied }, { path: 'locked', reason: denied }],
+          unlisted: [{ path: 'c', reason: denied, folder: true }, { path: 'e', reason: denied, folder: true }, { path: 'locked', reason: denied, folder: true }],
         },
       }, `page size ${pageSize}`);
     }

@@ -266,7 +266,7 @@ describe('incremental sync', () => {
     let runNo = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), async (ops) => {
-        const root = path.join(tmp, `prop-${++runNo}`);
+        const root = path.join(tmp, `prop-${provider}-${++runNo}`);
         for (const [k, folder] of ['a', 'a', 'b', 'c', ''].entries()) {
           await writeTrackFile(root, path.posix.join(folder, `t${k}.${k % 2 ? 'flac' : 'mp3'}`), tagsFor(k, 'seed'), { seed: k + 1 });
         }
