@@ -52,32 +52,32 @@ function sameContent(t: Known, r: ReadItem): 'bytes' | 'audio' | undefined {
 
 /**
  * Writes a batch of read files into the library with a handful of statements, keeping identity on
- * evidence:
- * 1. the live track at the file's path stays its track when the content agrees (same bytes or same
- *    audio: a retag), when it was read before audio hashes existed, or, for formats hashed whole,
- *    when it is the same file object (same provider id) — see `staysAtPath`;
- * 2. else a track with content evidence (same bytes or same audio) that is free takes the file,
- *    keeping its id: one whose path left the listing (a rename or move), one whose file moved away
- *    and left another file at its path (same provider id too: a swap), one that left a path of this
- *    batch, or a tombstone (restored, never duplicated). The same provider id ranks first;
- * 3. else a new track. A track that stays at a path now holding another file loses that path: it is
- *    tombstoned by this job, and a later file with its content in this job takes it back.
+ * evidence. Each file becomes the best of (see `choose`):
+ * - the live track at its path, when the content agrees (same bytes, or same audio: a retag), when it
+ *   was read before audio hashes existed, or, for formats hashed whole, when it is the same file
+ *   object (`staysAtPath`);
+ * - a track with content evidence (same bytes or same audio) that is free to take, keeping its id: one
+ *   whose path left the listing (a rename or move), one whose file moved away and left another file
+ *   at its path (same provider id too: a swap), or a tombstone (restored, never duplicated);
+ * - else a new track.
+ * A track at a path of the batch that no file took has lost its path to another recording: it is
+ * tombstoned by this job, and a later file with its content in this job takes it back.
  * Call inside a transaction: the `for update` locks keep a track from being claimed twice.
  */
 export async function persistBatch(trx: Db, profileId: string, jobId: string, reads: ReadItem[]): Promise<Persisted[]> {
   if (reads.length === 0) return [];
   const known = await lockKnown(trx, profileId, jobId, reads);
-  const atPath = new Map(known.filter((t) => t.source === 'here').map((t) => [t.path, t]));
-
-  const stays = new Map<number, Known>();
-  const vacated: Candidate[] = [];
-  for (const r of reads) {
-    const here = atPath.get(r.file.path);
-    if (!here) continue;
-    if (staysAtPath(here, r)) stays.set(r.itemId, here);
-    else vacated.push({ ...here, source: 'vacated' });
-  }
-  const pool: Candidate[] = [...vacated, ...known.flatMap((t) => (t.source === 'here' ? [] : [{ ...t, source: t.source }]))];
+  const hereAt = new Map(known.filter((t) => t.source === 'here').map((t) => [t.path, t]));
+  const readAt = new Map(reads.map((r) => [r.file.path, r]));
+  // The free tracks, and the tracks at this batch's paths whose file moved away (the path's file has
+  // another id): another file of the batch may be theirs.
+  const pool: Candidate[] = known.flatMap((t) => {
+    if (t.source !== 'here') return [{ ...t, source: t.source }];
+    return readAt.get(t.path)!.file.fileId !== t.file_id ? [{ ...t, source: 'displaced' as const }] : [];
+  });
+  const taken = new Set<string>();
+  /** Tracks that stay at their own path. */
+  const staying = new Set<string>();
 
   const now = new Date();
   const results: Persisted[] = [];
@@ -95,18 +95,18 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
       deleted_at: null,
       ...tagColumns(r.tags),
     };
-    const here = stays.get(r.itemId);
-    if (here) {
-      updates.push({ ...row, id: here.id });
-      results.push({ itemId: r.itemId, trackId: here.id, outcome: here.content_hash === r.contentHash ? 'unchanged' : 'updated' });
-      continue;
-    }
-    const claimed = claim(pool, r);
-    if (claimed) {
-      updates.push({ ...row, id: claimed.id });
+    const here = hereAt.get(r.file.path);
+    const chosen = choose(pool, taken, r, here && !taken.has(here.id) ? here : undefined);
+    if (chosen) {
+      taken.add(chosen.id);
+      if (chosen.source === 'here') staying.add(chosen.id);
+      updates.push({ ...row, id: chosen.id });
       // A track this job itself took off a path (here or in an earlier batch) was moved, not restored.
-      const restored = claimed.source === 'tombstone' && claimed.last_job_id !== jobId;
-      results.push({ itemId: r.itemId, trackId: claimed.id, outcome: restored ? 'restored' : 'renamed' });
+      const outcome: PersistOutcome =
+        chosen.source === 'here' ? (chosen.content_hash === r.contentHash ? 'unchanged' : 'updated')
+        : chosen.source === 'tombstone' && chosen.last_job_id !== jobId ? 'restored'
+        : 'renamed';
+      results.push({ itemId: r.itemId, trackId: chosen.id, outcome });
       continue;
     }
     const id = randomUUID();
@@ -114,10 +114,13 @@ export async function persistBatch(trx: Db, profileId: string, jobId: string, re
     results.push({ itemId: r.itemId, trackId: id, outcome: 'added' });
   }
 
-  // Tracks that lost their path to another file come off it first, so no two live tracks ever share a
-  // path mid-statement; the ones claimed above come back at their new path in the update.
-  if (vacated.length > 0) {
-    await trx.updateTable('tracks').set({ deleted_at: now, last_job_id: jobId, updated_at: now }).where('id', 'in', vacated.map((v) => v.id)).execute();
+  // Every track at a path of this batch that does not stay there comes off it first, so no two live
+  // tracks ever share a path mid-statement: the ones another file took come back live at their new
+  // path in the update; the others have lost their path to another recording and stay tombstones of
+  // this job, which a later file with their content may still take back.
+  const leaving = [...hereAt.values()].filter((t) => !staying.has(t.id)).map((t) => t.id);
+  if (leaving.length > 0) {
+    await trx.updateTable('tracks').set({ deleted_at: now, last_job_id: jobId, updated_at: now }).where('id', 'in', leaving).execute();
   }
   if (updates.length > 0) await updateTracks(trx, updates);
   if (inserts.length > 0) await trx.insertInto('tracks').values(inserts).execute();
@@ -181,33 +184,44 @@ function staysAtPath(here: Known, r: ReadItem): boolean {
   return unsplit && here.file_id === r.file.fileId;
 }
 
-const SOURCE_RANK: Record<Candidate['source'], number> = { gone: 3, displaced: 2, vacated: 2, tombstone: 1 };
+const SOURCE_RANK: Record<Candidate['source'] | 'here', number> = { here: 4, gone: 3, displaced: 2, vacated: 2, tombstone: 1 };
 
-/** Best candidate with content evidence for one file, removed from the pool so no two files claim the
- * same track: the same provider id first, then the same bytes over the same audio, then a live track
- * over a tombstone, then the newest tombstone. A displaced track needs the same provider id. */
-function claim(pool: Candidate[], r: ReadItem): Candidate | undefined {
-  const rank = (c: Candidate, evidence: 'bytes' | 'audio') => [
-    c.file_id === r.file.fileId ? 1 : 0,
-    evidence === 'bytes' ? 1 : 0,
-    SOURCE_RANK[c.source],
-    c.deleted_at?.getTime() ?? 0,
-  ];
-  const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]! || a[3]! - b[3]!;
-  let best = -1;
+/**
+ * The track a file read is, if any: the track at its path when `staysAtPath` holds, or a candidate of
+ * the pool with content evidence (a displaced one needs the same provider id too), ranked: the same
+ * provider id first, then the same bytes over the same audio, then the track at the path, a track
+ * whose path left the listing, a displaced one, a tombstone, and the newest tombstone. So a file that
+ * moved keeps its track even where its new path held another version of the same recording.
+ */
+function choose(pool: Candidate[], taken: ReadonlySet<string>, r: ReadItem, here: Known | undefined): (Known & { source: Candidate['source'] | 'here' }) | undefined {
+  let best: (Known & { source: Candidate['source'] | 'here' }) | undefined;
   let bestRank: number[] = [];
-  for (let i = 0; i < pool.length; i++) {
-    const c = pool[i]!;
+  const consider = (c: Known & { source: Candidate['source'] | 'here' }, evidence: number) => {
+    const rank = [c.file_id === r.file.fileId ? 1 : 0, evidence, SOURCE_RANK[c.source], c.deleted_at?.getTime() ?? 0];
+    if (!best || outranks(rank, bestRank)) {
+      best = c;
+      bestRank = rank;
+    }
+  };
+  if (here && staysAtPath(here, r)) consider({ ...here, source: 'here' }, evidenceLevel(sameContent(here, r)));
+  for (const c of pool) {
+    if (taken.has(c.id) || c.id === here?.id) continue;
     const evidence = sameContent(c, r);
     if (!evidence) continue;
     if (c.source === 'displaced' && c.file_id !== r.file.fileId) continue;
-    const cRank = rank(c, evidence);
-    if (best < 0 || compare(cRank, bestRank) > 0) {
-      best = i;
-      bestRank = cRank;
-    }
+    consider(c, evidenceLevel(evidence));
   }
-  return best < 0 ? undefined : pool.splice(best, 1)[0];
+  return best;
+}
+
+/** Lexicographic order of two ranks. */
+function outranks(a: readonly number[], b: readonly number[]): boolean {
+  const i = a.findIndex((v, k) => v !== b[k]);
+  return i >= 0 && a[i]! > b[i]!;
+}
+
+function evidenceLevel(evidence: 'bytes' | 'audio' | undefined): number {
+  return evidence === 'bytes' ? 2 : evidence === 'audio' ? 1 : 0;
 }
 
 /** One UPDATE for the whole batch: rows travel as a JSON array and are typed by the table itself. */
