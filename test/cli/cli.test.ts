@@ -1,17 +1,14 @@
 // The `music-sync` command as a user runs it: a child process, its exit code, stdout and stderr.
 // The scan tests start a real embedded Postgres and Temporal dev server per run (a few seconds each).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rename, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { generateLibrary } from '../../src/testing/fixtures.ts';
+import { runCli as runBinary } from '../helpers/cli.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(REPO, 'bin', 'music-sync.js');
 const CORPUS = '/work/shared/corpus/music-metadata-samples';
 
 interface Run {
@@ -21,19 +18,7 @@ interface Run {
 }
 
 function runCli(args: string[], timeoutMs = 240_000, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runBinary(args, { timeoutMs, env: { ...process.env, ...env } });
 }
 
 const temps: string[] = [];

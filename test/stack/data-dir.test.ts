@@ -2,35 +2,19 @@
 // code 1 within seconds (never a hang); run as root, a data dir the `postgres` user cannot enter
 // (under a fresh `mktemp -d` folder, under /root) works.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SHARED_DATABASES_DIR } from '../../src/stack/postgres.ts';
+import { runCli, type CliRun } from '../helpers/cli.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(REPO, 'bin', 'music-sync.js');
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([name]) => !['DATABASE_URL', 'MUSIC_SYNC_DEBUG'].includes(name)));
 const asRoot = process.getuid?.() === 0;
 
-function migrate(dataDir: string, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const began = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'migrate', '--data-dir', dataDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - began });
-    });
-  });
+function migrate(dataDir: string, timeoutMs = 120_000): Promise<CliRun> {
+  return runCli(['migrate', '--data-dir', dataDir], { timeoutMs, env: ENV });
 }
 
 const cleanups: (() => Promise<void>)[] = [];

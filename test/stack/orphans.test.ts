@@ -7,11 +7,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { generateLibrary } from '../../src/testing/fixtures.ts';
+import { BIN, REPO, runCli } from '../helpers/cli.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(REPO, 'bin', 'music-sync.js');
 
 /** The environment without the variables that would point the CLI at services of the user's. */
 const ENV = Object.fromEntries(
@@ -33,19 +31,7 @@ function start(args: string[]): { child: ChildProcess; output: () => string } {
 }
 
 function run(args: string[], timeoutMs = 180_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { timeoutMs, env: ENV });
 }
 
 async function waitFor(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
