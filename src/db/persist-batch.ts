@@ -4,6 +4,7 @@ import type { AudioHashScope, TrackFile, TrackTags } from '../contract/track.ts'
 import type { Db } from './connect.ts';
 import type { NewTrack } from './schema.ts';
 import { fileColumns, LISTED_STATUSES, listedInJob, tagColumns } from './tracks.ts';
+import { samePath } from './paths.ts';
 
 export type PersistOutcome = 'added' | 'updated' | 'unchanged' | 'renamed' | 'restored';
 
@@ -145,7 +146,7 @@ async function lockKnown(
   const contentHashes = [...new Set(reads.map((r) => r.contentHash))];
   const audioHashes = [...new Set(reads.flatMap((r) => (r.audioHashScope === 'stream' ? [r.audioHash] : [])))];
   const fileIds = [...new Set(reads.map((r) => r.file.fileId))];
-  const displaced = sql<boolean>`exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = t.path
+  const displaced = sql<boolean>`exists (select 1 from scan_items s where s.job_id = ${jobId} and ${samePath('s.path', 't.path')}
     and s.status in ${LISTED_STATUSES} and s.file_id <> t.file_id)`;
   return trx
     .selectFrom('tracks as t')

@@ -2,6 +2,7 @@
 // diff against, and the cursors that name it.
 import { sql } from 'kysely';
 import type { Db } from './connect.ts';
+import { samePath } from './paths.ts';
 
 /** Files modified this close to their listing time are re-read: timestamps are coarse (a kernel tick
  * on Linux, 2 s on FAT), so a second write in the same tick can leave size and mtime unchanged. */
@@ -27,10 +28,10 @@ export async function settleUnchanged(trx: Db, profileId: string, jobId: string)
   const result = await sql`
     update scan_items as s
     set status = 'unchanged', outcome = 'unchanged', reason = ls.reason,
-        track_id = (select t.id from tracks t where t.profile_id = ${profileId} and t.path = s.path and t.deleted_at is null)
+        track_id = (select t.id from tracks t where t.profile_id = ${profileId} and ${samePath('t.path', 's.path')} and t.deleted_at is null)
     from listing_snapshots as ls
     where s.job_id = ${jobId} and s.status = 'pending'
-      and ls.profile_id = ${profileId} and ls.path = s.path and ls.file_id = s.file_id and ${SAME_CONTENT}`.execute(trx);
+      and ls.profile_id = ${profileId} and ${samePath('ls.path', 's.path')} and ls.file_id = s.file_id and ${SAME_CONTENT}`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -49,7 +50,7 @@ export async function settleMoves(trx: Db, profileId: string, jobId: string): Pr
      and ((ls.file_id = s.file_id and ${SAME_CONTENT})
           or (ls.provider_hash is not null and ls.provider_hash = s.provider_hash and ls.size = s.size))
     where s.job_id = ${jobId} and s.status = 'pending'
-      and not exists (select 1 from scan_items s2 where s2.job_id = ${jobId} and s2.path = ls.path and s2.status <> 'removed')
+      and not exists (select 1 from scan_items s2 where s2.job_id = ${jobId} and ${samePath('s2.path', 'ls.path')} and s2.status <> 'removed')
     order by s.id`.execute(trx);
   // One old path per new path and the other way round (hard links can share a file id).
   const usedOld = new Set<string>();
@@ -65,8 +66,8 @@ export async function settleMoves(trx: Db, profileId: string, jobId: string): Pr
   const moved = await sql<{ id: string; path: string }>`
     update tracks as t set path = v.new_path, last_job_id = ${jobId}, updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(chosen)}::jsonb) as v(item_id bigint, new_path text, old_path text)
-    where t.profile_id = ${profileId} and t.deleted_at is null and t.path = v.old_path
-      and not exists (select 1 from tracks t2 where t2.profile_id = ${profileId} and t2.path = v.new_path and t2.deleted_at is null)
+    where t.profile_id = ${profileId} and t.deleted_at is null and ${samePath('t.path', 'v.old_path')}
+      and not exists (select 1 from tracks t2 where t2.profile_id = ${profileId} and ${samePath('t2.path', 'v.new_path')} and t2.deleted_at is null)
     returning t.id, t.path`.execute(trx);
   if (moved.rows.length === 0) return 0;
   const trackAt = new Map(moved.rows.map((r) => [r.path, r.id]));
@@ -87,7 +88,7 @@ export async function commitSnapshot(trx: Db, profileId: string, jobId: string):
   await sql`
     delete from listing_snapshots ls
     where ls.profile_id = ${profileId}
-      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.path = ls.path and s.status <> 'removed')`.execute(trx);
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and ${samePath('s.path', 'ls.path')} and s.status <> 'removed')`.execute(trx);
   await sql`
     insert into listing_snapshots (profile_id, path, file_id, size, modified_at, provider_hash, status, reason, job_id, listed_at)
     select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.provider_hash, s.status, s.reason, ${jobId}, s.listed_at
@@ -131,10 +132,11 @@ export async function carryOverSnapshot(trx: Db, profileId: string, jobId: strin
            case when ls.status = 'filtered' then 'filtered' else 'unchanged' end,
            case when ls.status = 'filtered' then null else 'unchanged' end,
            ls.reason,
-           (select t.id from tracks t where t.profile_id = ${profileId} and t.path = ls.path and t.deleted_at is null),
+           (select t.id from tracks t where t.profile_id = ${profileId} and ${samePath('t.path', 'ls.path')} and t.deleted_at is null),
            ls.listed_at
     from listing_snapshots ls
     where ls.profile_id = ${profileId}
-      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and (s.file_id = ls.file_id or s.path = ls.path))
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.file_id = ls.file_id)
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and ${samePath('s.path', 'ls.path')})
     on conflict (job_id, md5(path)) do nothing`.execute(trx);
 }

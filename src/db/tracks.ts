@@ -5,6 +5,7 @@ import { FLAT_TAG_NAMES, flattenTags, nestTags, TRACK_FILE_KEYS, type FlatTrackT
 import { fromColumns, toColumns, type Columns } from './columns.ts';
 import type { Db } from './connect.ts';
 import type { TrackRow } from './schema.ts';
+import { samePath } from './paths.ts';
 
 /** A track's tags as the columns that store them. */
 export function tagColumns(tags: TrackTags): Columns<FlatTrackTags> {
@@ -31,7 +32,7 @@ export const LISTED_STATUSES = sql`('pending', 'unchanged', 'done', 'failed', 'k
 export function listedInJob(jobId: string) {
   return sql<boolean>`exists (
     select 1 from scan_items s
-    where s.job_id = ${jobId} and s.path = t.path and s.status in ${LISTED_STATUSES})`;
+    where s.job_id = ${jobId} and ${samePath('s.path', 't.path')} and s.status in ${LISTED_STATUSES})`;
 }
 
 /** Live tracks whose path is not among the job's audio items (the listing no longer has them). */
