@@ -37,8 +37,8 @@ interface Known {
 
 /** A track that could be the file just read, and how it came to be free to take. */
 interface Candidate extends Known {
-  /** `vacated`: it was at a path of this batch that now holds another file. */
-  source: 'gone' | 'displaced' | 'vacated' | 'tombstone';
+  /** `gone`: its path left the listing; `displaced`: its path holds a file with another id now. */
+  source: 'gone' | 'displaced' | 'tombstone';
 }
 
 const KNOWN_COLUMNS = ['id', 'path', 'file_id', 'content_hash', 'audio_hash', 'audio_hash_scope', 'deleted_at', 'last_job_id'] as const;
@@ -185,7 +185,7 @@ function staysAtPath(here: Known, r: ReadItem): boolean {
   return unsplit && here.file_id === r.file.fileId;
 }
 
-const SOURCE_RANK: Record<Candidate['source'] | 'here', number> = { here: 4, gone: 3, displaced: 2, vacated: 2, tombstone: 1 };
+const SOURCE_RANK: Record<Candidate['source'] | 'here', number> = { here: 4, gone: 3, displaced: 2, tombstone: 1 };
 
 /**
  * The track a file read is, if any: the track at its path when `staysAtPath` holds, or a candidate of
