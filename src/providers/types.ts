@@ -3,7 +3,8 @@
 import { TRACK_FILE_KEYS, type TrackFile } from '../contract/track.ts';
 
 /** One file as the provider lists it. `fileId` is the provider's stable id (Drive fileId, Graph id,
- * Dropbox id; device+inode for a local folder), `path` is relative to the profile's root with `/`. */
+ * Dropbox id; device, inode and birth time for a local folder: an id is never proof of identity on its
+ * own), `path` is relative to the profile's root with `/` (bytes that are not UTF-8 escaped, see path-bytes.ts). */
 export interface ProviderFile extends TrackFile {
   mimeType: string | null;
   /** A content hash the provider computed, as `algo:value` (only comparable within one provider). */
