@@ -3,7 +3,7 @@ import type { ProcessBatchInput, ProcessBatchResult } from '../contract/sync.ts'
 import type { Db } from '../db/connect.ts';
 import { isTransientDbError } from '../db/errors.ts';
 import { emitEvent } from '../db/events.ts';
-import { addCounters, countersOf } from '../db/jobs.ts';
+import { addCounters, countersOf, getJob } from '../db/jobs.ts';
 import { persistBatch, type PersistOutcome, type ReadItem } from '../db/persist-batch.ts';
 import type { SyncJobRow } from '../db/schema.ts';
 import { claimPending, countItems, fileOf, finishItems, itemsByStatus } from '../db/scan-items.ts';
@@ -37,11 +37,12 @@ export function processActivities(deps: ActivityDeps) {
       const { profile, provider } = await loadJobContext(deps, input.jobId);
       const slot = input.slots ? { slot: input.slot ?? 0, slots: input.slots } : undefined;
       const items = await itemsByStatus(db, input.jobId, 'pending', 0, input.batchSize, slot);
+      // Each file read is heartbeated; between them the worker's keep-alive resends the last count.
       let read = 0;
-      const beat = setInterval(() => ctx.heartbeat({ read }), 2_000);
-      let outcomes: ReadOutcome[];
-      try {
-        outcomes = await mapLimit(items.map((item) => ({ itemId: item.id, file: fileOf(item) })), input.concurrency, async ({ itemId, file }) => {
+      const outcomes: ReadOutcome[] = await mapLimit(
+        items.map((item) => ({ itemId: item.id, file: fileOf(item) })),
+        input.concurrency,
+        async ({ itemId, file }) => {
           ctx.cancellationSignal.throwIfAborted();
           try {
             const result = await readTrack(provider, file, {
@@ -66,10 +67,8 @@ export function processActivities(deps: ActivityDeps) {
             read += 1;
             ctx.heartbeat({ read });
           }
-        });
-      } finally {
-        clearInterval(beat);
-      }
+        },
+      );
       // Cancelled while reading: write nothing, the items stay pending for a later sync.
       ctx.cancellationSignal.throwIfAborted();
 
@@ -94,7 +93,7 @@ export function processActivities(deps: ActivityDeps) {
         }
       }
       const remaining = await countItems(db, input.jobId, 'pending', slot);
-      const row = written.row ?? (await addCounters(db, input.jobId, {}));
+      const row = written.row ?? (await getJob(db, input.jobId))!;
       return { ...written.tally, remaining, counters: countersOf(row) };
     },
   };
