@@ -2,22 +2,29 @@
 # Installs the external tools music-sync's tests and dev workflow need into
 # <repo>/.tools (git-ignored). Idempotent: anything already present is skipped.
 #
-#   bash scripts/install-tools.sh                    # both tools
+#   bash scripts/install-tools.sh                    # every tool
 #   bash scripts/install-tools.sh --cli-only         # only the Temporal CLI
 #   bash scripts/install-tools.sh --test-server-only # only the time-skipping test server
+#   bash scripts/install-tools.sh --rclone-only      # only rclone
 #
 # Tools:
 #   .tools/bin/temporal              Temporal CLI (dev server), built with `go install`
 #   .tools/bin/temporal-test-server  Temporal's Java time-skipping test server (wrapper
 #                                    script; classpath resolved by Maven into
 #                                    .tools/test-server.cp)
+#   .tools/bin/rclone                rclone, built with `go install`: the real WebDAV and
+#                                    S3 servers the provider tests and the benchmark use
 #
 # Environment overrides (tool is skipped if set):
 #   TEMPORAL_CLI_PATH          path to an existing `temporal` binary
 #   TEMPORAL_TEST_SERVER_PATH  path to an existing test server executable
+#   RCLONE_PATH                path to an existing `rclone` binary
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION="v1.5.1" # newer versions use replace directives and cannot be `go install`ed
+# Pinned: the tests rely on what this version's `serve webdav` and `serve s3` answer
+# (see src/testing/remote-servers.ts).
+RCLONE_VERSION="v1.76.0"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$REPO/.tools"
@@ -28,16 +35,18 @@ die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
 
 want_cli=1
 want_test_server=1
+want_rclone=1
 for arg in "$@"; do
   case "$arg" in
-    --cli-only) want_test_server=0 ;;
-    --test-server-only) want_cli=0 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $arg (expected --cli-only or --test-server-only)" ;;
+    --cli-only) want_test_server=0; want_rclone=0 ;;
+    --test-server-only) want_cli=0; want_rclone=0 ;;
+    --rclone-only) want_cli=0; want_test_server=0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (expected --cli-only, --test-server-only or --rclone-only)" ;;
   esac
 done
-if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ]; then
-  die "--cli-only and --test-server-only are mutually exclusive"
+if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ] && [ "$want_rclone" = 0 ]; then
+  die "--cli-only, --test-server-only and --rclone-only are mutually exclusive"
 fi
 
 mkdir -p "$BIN"
@@ -110,7 +119,35 @@ WRAPPER
   log "test server: installed $wrapper"
 }
 
+install_rclone() {
+  if [ -n "${RCLONE_PATH:-}" ] && [ -x "$RCLONE_PATH" ]; then
+    log "rclone: using RCLONE_PATH=$RCLONE_PATH (skip)"
+    return
+  fi
+  if [ -x "$BIN/rclone" ]; then
+    log "rclone: already installed at $BIN/rclone (skip)"
+    return
+  fi
+  # The PATH's rclone only without Go: a distribution's rclone is often older than `serve s3`.
+  if ! command -v go >/dev/null 2>&1; then
+    if command -v rclone >/dev/null 2>&1; then
+      log "rclone: Go is not installed; using $(command -v rclone) ($(rclone version 2>/dev/null | head -1)), tested with $RCLONE_VERSION"
+      return
+    fi
+    die "rclone not found and Go is not installed.
+  Install Go (https://go.dev/dl/) and re-run, or point RCLONE_PATH at an rclone $RCLONE_VERSION binary."
+  fi
+  log "rclone: building github.com/rclone/rclone@$RCLONE_VERSION with $(go version | awk '{print $3}')"
+  log "rclone: this compiles rclone and all its backends and can take several minutes (4+ on 2 cores)..."
+  local started=$SECONDS
+  GOBIN="$BIN" go install "github.com/rclone/rclone@$RCLONE_VERSION" \
+    || die "go install of rclone failed"
+  [ -x "$BIN/rclone" ] || die "go install finished but $BIN/rclone is missing"
+  log "rclone: installed $BIN/rclone in $((SECONDS - started))s"
+}
+
 log "installing into $TOOLS"
 if [ "$want_cli" = 1 ]; then install_cli; fi
 if [ "$want_test_server" = 1 ]; then install_test_server; fi
+if [ "$want_rclone" = 1 ]; then install_rclone; fi
 log "done"

@@ -1,7 +1,11 @@
 import { getJob } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
 import type { Profile, SyncJobRow } from '../db/schema.ts';
+import { dbThrottleBoard } from '../db/throttles.ts';
+import { defaultTempDir } from '../providers/remote/temp-files.ts';
 import type { StorageProvider } from '../providers/types.ts';
+import { loadProfileSecrets } from '../secrets/profile-secrets.ts';
+import { SecretKeyError } from '../secrets/secret-box.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput, toActivityFailure } from './failures.ts';
 
@@ -10,17 +14,25 @@ export interface JobContext {
   job: SyncJobRow;
   profile: Profile;
   provider: StorageProvider;
+  /** Where files read whole are spooled. */
+  tempDir: string;
 }
 
-/** Loads the job an activity works for; a job or profile that does not exist is bad input. */
-export async function loadJobContext({ db, providers }: ActivityDeps, jobId: string): Promise<JobContext> {
+/** Loads the job an activity works for; a job or profile that does not exist is bad input. The
+ * profile's credentials are opened here, inside the activity, and go nowhere but its provider. */
+export async function loadJobContext(deps: ActivityDeps, jobId: string): Promise<JobContext> {
+  const { db, providers } = deps;
   const job = await getJob(db, jobId);
   if (!job) throw invalidInput(`sync job ${jobId} does not exist`);
   const profile = await getProfile(db, job.profile_id);
   if (!profile) throw invalidInput(`profile ${job.profile_id} does not exist`);
+  const tempDir = deps.tempDir ?? defaultTempDir();
   try {
-    return { job, profile, provider: providers.create(profile) };
+    const secrets = await loadProfileSecrets(db, deps.secretBox, profile.id, profile.name);
+    const provider = providers.create(profile, { secrets, tempDir, throttleBoard: dbThrottleBoard(db) });
+    return { job, profile, provider, tempDir };
   } catch (err) {
+    if (err instanceof SecretKeyError) throw invalidInput(err.message);
     throw toActivityFailure(err);
   }
 }

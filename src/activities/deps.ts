@@ -1,10 +1,15 @@
 import type { Db } from '../db/connect.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 
 /** What the composition root builds once and every activity shares. */
 export interface ActivityDeps {
   db: Db;
   providers: ProviderRegistry<string>;
+  /** Opens profiles' sealed credentials; without one, only profiles without credentials sync. */
+  secretBox?: SecretBox;
+  /** Where files read whole are spooled while they are read (default: the system's temp dir). */
+  tempDir?: string;
   /** The host's view of its network, for `SyncConfig.wifiOnly`; without one, no network is metered. */
   networkPolicy?: NetworkPolicy;
 }

@@ -34,7 +34,7 @@ export function processActivities(deps: ActivityDeps) {
      */
     async processBatch(input: ProcessBatchInput): Promise<ProcessBatchResult> {
       const ctx = Context.current();
-      const { profile, provider } = await loadJobContext(deps, input.jobId);
+      const { profile, provider, tempDir } = await loadJobContext(deps, input.jobId);
       const slot = input.slots ? { slot: input.slot ?? 0, slots: input.slots } : undefined;
       const items = await itemsByStatus(db, input.jobId, 'pending', 0, input.batchSize, slot);
       // Each file read is heartbeated; between them the worker's keep-alive resends the last count.
@@ -49,6 +49,7 @@ export function processActivities(deps: ActivityDeps) {
               parseTimeoutMs: input.parseTimeoutMs,
               stallTimeoutMs: input.readStallTimeoutMs ?? input.parseTimeoutMs,
               signal: ctx.cancellationSignal,
+              tempDir,
             });
             const read: ReadItem = {
               itemId, file, tags: result.tags, contentHash: result.contentHash,
@@ -121,9 +122,10 @@ async function writeOutcomes(
   tally.bytesRead = mine.reduce((n, o) => n + o.bytesRead, 0);
   const persisted = await persistBatch(trx, profileId, jobId, reads);
   for (const p of persisted) tally[countedAs(p.outcome)] += 1;
+  const bytesOf = new Map(mine.map((o) => [o.itemId, o.bytesRead]));
   await finishItems(trx, [
-    ...persisted.map((p) => ({ id: p.itemId, status: 'done' as const, outcome: p.outcome, reason: null, track_id: p.trackId })),
-    ...mine.flatMap((o) => (o.ok ? [] : [{ id: o.itemId, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null }])),
+    ...persisted.map((p) => ({ id: p.itemId, status: 'done' as const, outcome: p.outcome, reason: null, track_id: p.trackId, bytes_read: bytesOf.get(p.itemId)! })),
+    ...mine.flatMap((o) => (o.ok ? [] : [{ id: o.itemId, status: 'failed' as const, outcome: 'failed', reason: o.reason, track_id: null, bytes_read: o.bytesRead }])),
   ]);
   const row = await addCounters(trx, jobId, {
     itemsProcessed: tally.processed, itemsAdded: tally.added, itemsUpdated: tally.updated,

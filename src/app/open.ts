@@ -9,6 +9,7 @@ import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
 import { createMigrator, migrateToLatest } from '../db/migrate.ts';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry.ts';
+import { SecretBox } from '../secrets/secret-box.ts';
 import { startPostgres, type PostgresHandle } from '../stack/postgres.ts';
 import { ensureSearchAttributes } from '../stack/search-attributes.ts';
 import { givenTemporal, startTemporal, type TemporalHandle } from '../stack/temporal.ts';
@@ -34,6 +35,8 @@ export interface AppOptions extends OpenOptions {
   temporalPort?: number;
   uiPort?: number;
   ui?: boolean;
+  /** Where the worker spools files read whole over a network (default: the system's temp dir). */
+  tempDir?: string;
 }
 
 /** The library database, migrated. */
@@ -64,6 +67,12 @@ export interface App extends OpenDatabase {
 export function networkPolicyOf(settings: Settings): NetworkPolicy {
   const { metered } = settings;
   return { isMetered: async () => metered };
+}
+
+/** The key that seals profiles' credentials, when the settings give one (a malformed one is refused
+ * here, before anything starts). */
+export function secretBoxOf(settings: Settings): SecretBox | undefined {
+  return settings.secretKey === undefined ? undefined : SecretBox.fromKeyText(settings.secretKey);
 }
 
 /** Closes what was opened, last first; one failure does not keep the rest open. */
@@ -100,6 +109,7 @@ export async function openDatabase(settings: Settings, options: OpenOptions): Pr
 
 /** Everything a command, the bench or a test needs: database, Temporal, providers, client, maybe a worker. */
 export async function openApp(settings: Settings, options: AppOptions): Promise<App> {
+  const secretBox = secretBoxOf(settings);
   const log = options.log ?? (() => {});
   const cleanup = closer(log);
   try {
@@ -124,14 +134,14 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
     const client = new Client({ connection, namespace: temporal.namespace });
     const providers = defaultProviders();
     const networkPolicy = networkPolicyOf(settings);
-    const sync = new SyncClient({ temporal: client, db, databaseUrl: database.databaseUrl, providers });
+    const sync = new SyncClient({ temporal: client, db, databaseUrl: database.databaseUrl, providers, secretBox });
 
     let worker: Worker | undefined;
     let workerRun: Promise<void> | undefined;
     if (options.worker) {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       cleanup.add(() => nativeConnection.close());
-      worker = await createSyncWorker({ connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy });
+      worker = await createSyncWorker({ connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy, secretBox, tempDir: options.tempDir });
       const w = worker;
       workerRun = w.run();
       cleanup.add(async () => {

@@ -16,6 +16,28 @@ export interface Settings {
   metered: boolean;
   /** MUSIC_SYNC_DEBUG: stack traces and the worker's INFO logs. */
   debug: boolean;
+  /** MUSIC_SYNC_SECRET_KEY: the key that seals profiles' credentials, as given (checked by
+   * SecretBox.fromKeyText where credentials are read or written; a local folder needs none). */
+  secretKey: string | undefined;
+  /** What a new remote profile is made with when the command line does not say. */
+  remote: RemoteSettings;
+  /** RCLONE_PATH: the rclone the tests and the benchmark serve WebDAV and S3 with (src/testing). */
+  rclonePath: string | undefined;
+}
+
+/** Credentials are taken from here only when a profile is created, then kept sealed with it. */
+export interface RemoteSettings {
+  /** MUSIC_SYNC_WEBDAV_USER, MUSIC_SYNC_WEBDAV_PASSWORD. */
+  webdavUser: string | undefined;
+  webdavPassword: string | undefined;
+  /** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: the standard AWS variables. */
+  awsAccessKeyId: string | undefined;
+  awsSecretAccessKey: string | undefined;
+  awsSessionToken: string | undefined;
+  /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL: an S3-compatible endpoint. */
+  awsEndpointUrl: string | undefined;
+  /** AWS_REGION or AWS_DEFAULT_REGION. */
+  awsRegion: string | undefined;
 }
 
 /** A variable that is set but means nothing. */
@@ -38,6 +60,18 @@ export function readSettings(env: Readonly<Record<string, string | undefined>> =
     },
     metered: flag(env, 'MUSIC_SYNC_METERED', true),
     debug: flag(env, 'MUSIC_SYNC_DEBUG', false),
+    secretKey: given('MUSIC_SYNC_SECRET_KEY'),
+    remote: {
+      webdavUser: given('MUSIC_SYNC_WEBDAV_USER'),
+      // An empty password is a password (a server without one), so it is taken as set.
+      webdavPassword: env.MUSIC_SYNC_WEBDAV_PASSWORD,
+      awsAccessKeyId: given('AWS_ACCESS_KEY_ID'),
+      awsSecretAccessKey: given('AWS_SECRET_ACCESS_KEY'),
+      awsSessionToken: given('AWS_SESSION_TOKEN'),
+      awsEndpointUrl: given('AWS_ENDPOINT_URL_S3') ?? given('AWS_ENDPOINT_URL'),
+      awsRegion: given('AWS_REGION') ?? given('AWS_DEFAULT_REGION'),
+    },
+    rclonePath: given('RCLONE_PATH'),
   };
 }
 

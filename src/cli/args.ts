@@ -37,19 +37,43 @@ const GLOBAL_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
 };
 
+
+const REMOTE_OPTIONS: OptionSpec = {
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  'max-connections': { type: 'string' },
+};
+
+const REMOTE_HELP: [string, string][] = [
+  ['--endpoint <url>', 's3: the S3-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)'],
+  ['--region <name>', 's3: the bucket\'s region (default: AWS_REGION, else us-east-1)'],
+  ['--path-style', 's3: path-style addressing (automatic for an IP address or localhost endpoint)'],
+  ['--max-connections <n>', 'requests at once to the account, shared by every sync (default 16)'],
+];
+
+const REMOTE_DETAILS = [
+  'A remote location is a URL: webdav://host[:port]/path (webdavs:// for TLS, or http(s)://)',
+  'or s3://bucket/prefix. Its credentials are read from MUSIC_SYNC_WEBDAV_USER and',
+  'MUSIC_SYNC_WEBDAV_PASSWORD, or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN),',
+  'else asked at the terminal; never on the command line. They are sealed in the database with',
+  'MUSIC_SYNC_SECRET_KEY (make one with: openssl rand -base64 32).',
+];
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'scan',
-    args: '<dir> [--full] [--confirm-deletions]',
-    summary: 'sync a folder once: start what is needed, scan, print a summary, stop',
+    args: '<dir|url> [--full] [--confirm-deletions]',
+    summary: 'sync a folder, WebDAV folder or S3 bucket once: start what is needed, scan, print a summary, stop',
     positionals: ['dir'],
-    options: { full: { type: 'boolean' }, 'confirm-deletions': { type: 'boolean' } },
+    options: { full: { type: 'boolean' }, 'confirm-deletions': { type: 'boolean' }, ...REMOTE_OPTIONS },
     optionHelp: [
       ['--full', 'a full sync even when an incremental one is possible'],
       ['--confirm-deletions', 'delete the tracks of missing files even when most of the library is missing'],
+      ...REMOTE_HELP,
     ],
     details: [
-      'Creates a local profile for the folder on first use (named after it) and runs a full sync',
+      'Creates a profile for the location on first use (named after it) and runs a full sync',
       'with a worker in this process; later scans are incremental (only changed files are read)',
       'unless --full forces a full sync, which also repairs any drift.',
       'A listing that misses most of the library (an unmounted drive, an emptied folder) deletes',
@@ -57,6 +81,7 @@ export const COMMANDS: CommandSpec[] = [
       `Exit code 0 when the job completed (even with failed files), ${EXIT_NEEDS_REVIEW} when it needs review,`,
       '1 when it failed, was cancelled or timed out. Ctrl-C cancels the sync; a second Ctrl-C quits.',
       'With --json, stdout is one object: { job, tracks, failed, duplicates }.',
+      ...REMOTE_DETAILS,
     ],
   },
   {
@@ -82,13 +107,15 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'profile add',
-    args: '<name> --root <dir> [--provider local]',
+    args: '<name> --root <dir|url> [--provider local|webdav|s3]',
     summary: 'register a sync profile',
-    options: { provider: { type: 'string' }, root: { type: 'string' } },
+    options: { provider: { type: 'string' }, root: { type: 'string' }, ...REMOTE_OPTIONS },
     optionHelp: [
-      ['--root <dir>', 'the folder (or provider root) to sync'],
-      ['--provider <kind>', 'storage provider (default: local)'],
+      ['--root <dir|url>', 'the folder, WebDAV URL or s3://bucket/prefix to sync'],
+      ['--provider <kind>', 'storage provider (default: from --root: local, webdav or s3)'],
+      ...REMOTE_HELP,
     ],
+    details: REMOTE_DETAILS,
     positionals: ['name'],
   },
   {

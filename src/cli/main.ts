@@ -95,10 +95,13 @@ async function load(command: ParsedCommand): Promise<Runner> {
   const p = command.positionals;
   const o = command.options;
   const str = (name: string) => (typeof o[name] === 'string' ? o[name] : undefined);
+  const remoteOptions = () => ({
+    endpoint: str('endpoint'), region: str('region'), pathStyle: o['path-style'] === true, maxConnections: str('max-connections'),
+  });
   switch (command.spec.name) {
     case 'scan': {
       const { scanCommand } = await import('./commands/scan.ts');
-      return (ctx) => scanCommand(ctx, p.dir!, { full: o.full === true, confirmDeletions: o['confirm-deletions'] === true });
+      return (ctx) => scanCommand(ctx, p.dir!, { full: o.full === true, confirmDeletions: o['confirm-deletions'] === true, ...remoteOptions() });
     }
     case 'up':
     case 'worker':
@@ -109,7 +112,7 @@ async function load(command: ParsedCommand): Promise<Runner> {
     }
     case 'profile add': {
       const { profileAddCommand } = await import('./commands/library.ts');
-      return (ctx) => profileAddCommand(ctx, p.name!, { provider: str('provider') ?? 'local', root: str('root') });
+      return (ctx) => profileAddCommand(ctx, p.name!, { provider: str('provider'), root: str('root'), ...remoteOptions() });
     }
     case 'profile list': {
       const { profileListCommand } = await import('./commands/library.ts');

@@ -117,9 +117,18 @@ export interface SummaryInput {
   endError?: string;
   failed?: { path: string; reason: string }[];
   duplicates?: string[][];
+  /** The files the job read and their size, shown beside the bytes read. */
+  readCost?: { filesRead: number; fileBytes: number };
   /** Wall time of the whole command (start-up included), shown next to the job's own time. */
   totalMs?: number;
   maxListed?: number;
+}
+
+/** "for 40.1 MiB in 211 files (3%)": the bytes read against the size of the files read. */
+function readCostText(cost: SummaryInput['readCost'], bytesRead: number): string {
+  if (!cost || cost.filesRead === 0) return '';
+  const share = cost.fileBytes > 0 ? ` (${((bytesRead / cost.fileBytes) * 100).toFixed(bytesRead < cost.fileBytes / 10 ? 1 : 0)}%)` : '';
+  return ` for ${formatBytes(cost.fileBytes)} in ${cost.filesRead} file${cost.filesRead === 1 ? '' : 's'} read${share}`;
 }
 
 /** The readable report of one job: counts, then failed files and duplicate groups, then warnings. */
@@ -140,7 +149,7 @@ export function jobSummary(input: SummaryInput): string[] {
       `${job.itemsUnchanged} unchanged, ${job.itemsFailed} failed${stillFailing ? ` (+${stillFailing} unchanged, still unreadable)` : ''}, ` +
       `${job.itemsDeleted} deleted`,
     `  duplicates  ${job.duplicateGroups} group${job.duplicateGroups === 1 ? '' : 's'}`,
-    `  read        ${formatBytes(job.bytesRead)}`,
+    `  read        ${formatBytes(job.bytesRead)}${readCostText(input.readCost, job.bytesRead)}`,
   ];
   const error = job.error ?? input.endError;
   if (error) lines.push(`  error       ${error}${job.errorKind ? ` (${job.errorKind})` : ''}`);

@@ -14,10 +14,12 @@ import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
 import { countersOf, getJob, insertJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
-import { failedItems } from '../db/scan-items.ts';
+import { failedItems, readCost } from '../db/scan-items.ts';
 import { currentCursor } from '../db/snapshots.ts';
 import { duplicateGroups, liveTracks, type DuplicateGroup } from '../db/tracks.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
+import { storeProfileSecrets } from '../secrets/profile-secrets.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 import { ProviderError, type ProfileLocation } from '../providers/types.ts';
 import {
   InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
@@ -40,6 +42,8 @@ export interface SyncClientOptions {
   config?: Partial<SyncConfig>;
   /** Set the MusicSync* search attributes at start (the server must know them). */
   searchAttributes?: boolean;
+  /** Seals the credentials of new profiles; without one, only profiles without credentials register. */
+  secretBox?: SecretBox;
 }
 
 export interface StartedSync {
@@ -63,14 +67,30 @@ export class SyncClient {
 
   // ---- profiles ----
 
-  async registerProfile(input: { name: string; provider: string; root: string; settings?: Record<string, unknown> }): Promise<ProfileInfo> {
+  /** Registers a profile; its credentials (`secrets`, by the names its provider needs) are sealed in
+   * the secret store with it, in one transaction, and never come back out through this client. */
+  async registerProfile(input: {
+    name: string; provider: string; root: string; settings?: Record<string, unknown>; secrets?: Readonly<Record<string, string>>;
+  }): Promise<ProfileInfo> {
     const name = input.name.trim();
     if (!/^[\w.-]{1,64}$/.test(name)) {
       throw new InvalidInputError(`profile name "${input.name}" must be 1-64 letters, digits, '.', '_' or '-'`);
     }
     const { root, settings } = await this.normalize(input.provider, { root: input.root, settings: input.settings ?? {} });
+    const secrets = input.secrets ?? {};
+    const missing = this.options.providers.secretNames(input.provider).filter((n) => secrets[n] === undefined);
+    if (missing.length > 0) throw new InvalidInputError(`a ${input.provider} profile needs ${missing.join(' and ')}`);
+    const box = this.options.secretBox;
+    if (Object.keys(secrets).length > 0 && !box) {
+      throw new InvalidInputError('MUSIC_SYNC_SECRET_KEY is not set: it is needed to store the profile\'s credentials (make one with: openssl rand -base64 32)');
+    }
     if (await getProfile(this.db, name)) throw new InvalidInputError(`a profile named "${name}" already exists`);
-    return toProfileInfo(await insertProfile(this.db, { id: randomUUID(), name, provider: input.provider, root, settings }));
+    const row = await this.db.transaction().execute(async (trx) => {
+      const inserted = await insertProfile(trx, { id: randomUUID(), name, provider: input.provider, root, settings });
+      if (box && Object.keys(secrets).length > 0) await storeProfileSecrets(trx, box, inserted.id, secrets);
+      return inserted;
+    });
+    return toProfileInfo(row);
   }
 
   /** A location as the provider stores it; an unknown provider or a location it refuses is InvalidInput. */
@@ -89,8 +109,8 @@ export class SyncClient {
     return toProfileInfo(row);
   }
 
-  async findProfileByRoot(provider: string, root: string): Promise<ProfileInfo | undefined> {
-    const normalized = await this.normalize(provider, { root, settings: {} });
+  async findProfileByRoot(provider: string, root: string, settings: Record<string, unknown> = {}): Promise<ProfileInfo | undefined> {
+    const normalized = await this.normalize(provider, { root, settings });
     const row = await findProfileByRoot(this.db, provider, normalized.root);
     return row ? toProfileInfo(row) : undefined;
   }
@@ -330,6 +350,12 @@ export class SyncClient {
   async tracks(profileIdOrName: string): Promise<Track[]> {
     const profile = await this.getProfile(profileIdOrName);
     return (await liveTracks(this.db, profile.id)).map(toTrack);
+  }
+
+  /** What reading cost a job: the files it read, their size, and the bytes it transferred for them
+   * (over a network with provider hashes, a small share: only the tags' ranges). */
+  async readCost(jobId: string): Promise<{ filesRead: number; fileBytes: number; bytesRead: number }> {
+    return readCost(this.db, jobId);
   }
 
   async failedItems(jobId: string): Promise<{ path: string; reason: string }[]> {

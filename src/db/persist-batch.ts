@@ -14,8 +14,9 @@ export interface ReadItem {
   file: TrackFile;
   tags: TrackTags;
   contentHash: string;
-  audioHash: string;
-  audioHashScope: AudioHashScope;
+  /** Null when the audio was not read (a provider's hash stood for the content). */
+  audioHash: string | null;
+  audioHashScope: AudioHashScope | null;
 }
 
 export interface Persisted {
@@ -144,7 +145,7 @@ async function lockKnown(
 ): Promise<(Known & { source: Candidate['source'] | 'here' })[]> {
   const paths = reads.map((r) => r.file.path);
   const contentHashes = [...new Set(reads.map((r) => r.contentHash))];
-  const audioHashes = [...new Set(reads.flatMap((r) => (r.audioHashScope === 'stream' ? [r.audioHash] : [])))];
+  const audioHashes = [...new Set(reads.flatMap((r) => (r.audioHashScope === 'stream' && r.audioHash ? [r.audioHash] : [])))];
   const fileIds = [...new Set(reads.map((r) => r.file.fileId))];
   const displaced = sql<boolean>`exists (select 1 from scan_items s where s.job_id = ${jobId} and ${samePath('s.path', 't.path')}
     and s.status in ${LISTED_STATUSES} and s.file_id <> t.file_id)`;
@@ -176,12 +177,13 @@ async function lockKnown(
 /**
  * Whether the live track at a path stays the track of the file now there: with content evidence; or
  * when it was read before audio hashes existed (its path is the evidence it always had); or, for a
- * format whose audio cannot be told from its tags (hashed whole), when it is the same file object.
- * The same provider id with other audio is another recording: a new track.
+ * format whose audio cannot be told from its tags (hashed whole), or a file whose audio was not read
+ * (a provider hash stood for it), when it is the same file object. The same provider id with other
+ * audio is another recording: a new track.
  */
 function staysAtPath(here: Known, r: ReadItem): boolean {
   if (sameContent(here, r) || here.audio_hash === null) return true;
-  const unsplit = here.audio_hash_scope === 'file' || r.audioHashScope === 'file';
+  const unsplit = here.audio_hash_scope === 'file' || r.audioHashScope !== 'stream';
   return unsplit && here.file_id === r.file.fileId;
 }
 

@@ -126,12 +126,12 @@ export async function recordUnlisted(
 /** Marks a batch of items with their verdicts in one statement. */
 export async function finishItems(
   db: Db,
-  rows: { id: number; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null }[],
+  rows: { id: number; status: 'done' | 'failed'; outcome: string; reason: string | null; track_id: string | null; bytes_read: number }[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await sql`
-    update scan_items as s set status = v.status, outcome = v.outcome, reason = v.reason, track_id = v.track_id
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, status text, outcome text, reason text, track_id text)
+    update scan_items as s set status = v.status, outcome = v.outcome, reason = v.reason, track_id = v.track_id, bytes_read = v.bytes_read
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint, status text, outcome text, reason text, track_id text, bytes_read bigint)
     where s.id = v.id`.execute(db);
 }
 
@@ -191,4 +191,19 @@ export async function applyChangePage(
       where ls.profile_id = ${profileId} and ls.file_id in (${sql.join(removed)})
       on conflict (job_id, md5(path)) do nothing`.execute(db);
   }
+}
+
+/** What reading cost a job: the files it read, their size, and the bytes transferred to read them. */
+export async function readCost(db: Db, jobId: string): Promise<{ filesRead: number; fileBytes: number; bytesRead: number }> {
+  const row = await db
+    .selectFrom('scan_items')
+    .select([
+      sql<string>`count(*)`.as('files'),
+      sql<string>`coalesce(sum(size), 0)`.as('size'),
+      sql<string>`coalesce(sum(bytes_read), 0)`.as('read'),
+    ])
+    .where('job_id', '=', jobId)
+    .where('bytes_read', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return { filesRead: Number(row.files), fileBytes: Number(row.size), bytesRead: Number(row.read) };
 }

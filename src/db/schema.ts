@@ -83,15 +83,19 @@ export interface ScanItemsTable extends Columns<ProviderFile> {
   reason: string | null;
   track_id: string | null;
   listed_at: ColumnType<Date, Date | undefined, Date>;
+  /** Bytes transferred to read the file (null until it is read). */
+  bytes_read: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface TracksTable extends Columns<TrackFile>, Columns<FlatTrackTags> {
   id: string;
   profile_id: string;
-  /** `sha256:<hex>` of the whole file. */
+  /** The file's content identity as `<kind>:<hex>`: `sha256:` of the whole file as read, or the
+   * provider's own hash (`md5:` an S3 ETag, ...) where one was listed; compared only like with like. */
   content_hash: string;
   /** `sha256:<hex>` of the audio stream alone (scope `stream`) or of the whole file where the format
-   * cannot be split (scope `file`); null for tracks read before it was computed. */
+   * cannot be split (scope `file`); null for tracks read before it was computed and for files whose
+   * audio was not read (a provider hash stood for the content). */
   audio_hash: string | null;
   audio_hash_scope: AudioHashScope | null;
   created_at: CreatedAt;
@@ -108,6 +112,24 @@ export interface Database {
   scan_items: ScanItemsTable;
   tracks: TracksTable;
   listing_snapshots: ListingSnapshotsTable;
+  profile_secrets: ProfileSecretsTable;
+  account_throttles: AccountThrottlesTable;
+}
+
+/** One sealed credential of a profile (see secrets/secret-box.ts). */
+export interface ProfileSecretsTable {
+  profile_id: string;
+  name: string;
+  sealed: Buffer;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Throttling seen on one provider account, shared across worker processes. */
+export interface AccountThrottlesTable {
+  account: string;
+  paused_until: Date;
+  concurrency: number;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export type Profile = Selectable<ProfilesTable>;

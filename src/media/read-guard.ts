@@ -5,14 +5,15 @@ import type { RandomAccessReader } from '../providers/types.ts';
 import { UnreadableFileError } from './errors.ts';
 
 export interface GuardOptions {
-  stallTimeoutMs: number;
+  /** Undefined: calls are not timed here (a network provider times and retries each request itself). */
+  stallTimeoutMs: number | undefined;
   signal?: AbortSignal;
 }
 
 export class ReadGuard {
   /** Why the file's reading was given up, once it was: every later call fails with it too. */
   failure: Error | undefined;
-  private readonly stallTimeoutMs: number;
+  private readonly stallTimeoutMs: number | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly pending = new Set<(err: Error) => void>();
   private readonly onAbort = () => this.fail(abortReason(this.signal!));
@@ -37,10 +38,9 @@ export class ReadGuard {
         this.pending.delete(giveUp);
         reject(err);
       };
-      const timer = setTimeout(
-        () => this.fail(new UnreadableFileError(`reading stalled for ${this.stallTimeoutMs / 1000} s`)),
-        this.stallTimeoutMs,
-      );
+      const limit = this.stallTimeoutMs;
+      const timer = limit === undefined ? undefined
+        : setTimeout(() => this.fail(new UnreadableFileError(`reading stalled for ${limit / 1000} s`)), limit);
       this.pending.add(giveUp);
       call().then(
         (value) => {

@@ -1,9 +1,17 @@
-// Reading one listed file into a track: its tags through ranged reads (music-metadata fetches only the
-// bytes it parses, whatever the storage), then one sequential pass that hashes the whole file (its
-// content identity) and, at the same time, its audio alone (the same recording under other tags).
+// Reading one listed file into a track, fetching as few bytes as the file allows:
+// - on this machine, the tags through ranged reads (music-metadata fetches only the bytes it parses),
+//   then one sequential pass that hashes the whole file (its content identity) and, at the same time,
+//   its audio alone (the same recording under other tags);
+// - over a network, where the provider listed a content hash: the tags' ranges only, the provider's
+//   hash standing for the content (the audio is not read, so it has no audio hash);
+// - over a network without one: the file is copied once, streamed, into a temporary file that is
+//   read as a local one, and deleted whatever happens.
+import { promises as fs } from 'node:fs';
 import { parseFromTokenizer } from 'music-metadata';
 import type { AudioHashScope, TrackTags } from '../contract/track.ts';
-import type { ProviderFile, RandomAccessReader, StorageProvider } from '../providers/types.ts';
+import { openRegularFile } from '../providers/local/open.ts';
+import { defaultTempDir, tempFilePath } from '../providers/remote/temp-files.ts';
+import type { ProviderContext, ProviderFile, RandomAccessReader, StorageProvider } from '../providers/types.ts';
 import { hashPass } from './audio-hash/hash-pass.ts';
 import { HeaderReader } from './audio-hash/header-reader.ts';
 import { planAudioHash } from './audio-hash/registry.ts';
@@ -17,14 +25,16 @@ export { TruncatedFileError, UnreadableFileError };
 
 export interface ReadTrackResult {
   tags: TrackTags;
-  /** `sha256:<hex>` of the whole file. */
+  /** The content identity as `<kind>:<hex>`: `sha256:` of the whole file, or the provider's hash
+   * (`md5:`, ...) where it listed one and only the tags were read. */
   contentHash: string;
   /** `sha256:<hex>` of the audio alone (tags and artwork left out), or `contentHash` when the scope
-   * is `file`. */
-  audioHash: string;
+   * is `file`; null when the audio was not read (a provider hash stood for the content). */
+  audioHash: string | null;
   /** `stream`: the audio alone was hashed; `file`: the format could not be split (or its structure
-   * was not understood), so the whole file stands for the audio. */
-  audioHashScope: AudioHashScope;
+   * was not understood), so the whole file stands for the audio; null with no audio hash. */
+  audioHashScope: AudioHashScope | null;
+  /** Bytes transferred from the provider to read the file. */
   bytesRead: number;
 }
 
@@ -39,34 +49,74 @@ export interface ReadTrackOptions {
   stallTimeoutMs?: number;
   /** Cancels the file's reading at once, even while a read hangs. */
   signal?: AbortSignal;
+  /** Where a file read whole over a network is spooled (default: a music-sync folder in the
+   * system's temp dir). */
+  tempDir?: string;
 }
 
-export async function readTrack(
+type ReadableFile = Pick<ProviderFile, 'fileId' | 'path' | 'mimeType'> & Partial<Pick<ProviderFile, 'size' | 'providerHash'>>;
+
+export async function readTrack(provider: StorageProvider, file: ReadableFile, options: ReadTrackOptions): Promise<ReadTrackResult> {
+  const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  if (!provider.usesNetwork) return readOpened(() => provider.open(file, { signal: options.signal }), file, options, stallTimeoutMs, hashWhole);
+  // Over a network each request is timed, retried and throttled by the provider itself: a call that
+  // waits out a Retry-After is not a stall.
+  const context = { signal: options.signal, stallTimeoutMs };
+  if (file.providerHash) {
+    const providerHash = file.providerHash;
+    return readOpened(() => provider.open(file, context), file, options, undefined, async (_reader, tags) => ({
+      tags, contentHash: providerHash, audioHash: null, audioHashScope: null,
+    }));
+  }
+  if (provider.download) return readSpooled(provider, file, options, context);
+  return readOpened(() => provider.open(file, context), file, options, undefined, hashWhole);
+}
+
+/** The whole file's hash and its audio's, in one sequential pass over the reader. */
+async function hashWhole(reader: CountingReader, tags: TrackTags, io: HeaderReader, container: string | undefined) {
+  const plan = await planAudioHash(io, container);
+  const filter = plan.scope === 'stream' ? plan.filter : undefined;
+  const { contentHash, audioHash } = await hashPass(reader, filter);
+  return { tags, contentHash, audioHash: audioHash ?? contentHash, audioHashScope: (audioHash ? 'stream' : 'file') as AudioHashScope };
+}
+
+/** Copies the file once into a temporary file of ours, reads that as a local file, deletes it. */
+async function readSpooled(
   provider: StorageProvider,
-  file: Pick<ProviderFile, 'fileId' | 'path' | 'mimeType'>,
+  file: ReadableFile,
   options: ReadTrackOptions,
+  context: ProviderContext,
 ): Promise<ReadTrackResult> {
-  const guard = new ReadGuard({ stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, signal: options.signal });
+  const target = await tempFilePath(options.tempDir ?? defaultTempDir());
+  try {
+    const { bytesRead } = await provider.download!(file, target, context);
+    const local = () => openRegularFile(Buffer.from(target), file.path);
+    const result = await readOpened(local, file, options, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, hashWhole);
+    return { ...result, bytesRead };
+  } finally {
+    await fs.rm(target, { force: true });
+  }
+}
+
+async function readOpened(
+  open: () => Promise<RandomAccessReader>,
+  file: ReadableFile,
+  options: ReadTrackOptions,
+  stallTimeoutMs: number | undefined,
+  finish: (reader: CountingReader, tags: TrackTags, io: HeaderReader, container: string | undefined) => Promise<Omit<ReadTrackResult, 'bytesRead'>>,
+): Promise<ReadTrackResult> {
+  const guard = new ReadGuard({ stallTimeoutMs, signal: options.signal });
   let opened: RandomAccessReader | undefined;
   try {
-    opened = await guard.run(
-      () => provider.open(file),
-      (late) => void late.close().catch(() => undefined),
-    );
+    opened = await guard.run(open, (late) => void late.close().catch(() => undefined));
     const reader = guard.reader(opened);
     if (reader.size === 0) throw new UnreadableFileError('empty file');
     const io = new HeaderReader(reader);
     const { tags, container } = await parseTags(reader, io, guard, file, options);
-    const plan = await planAudioHash(io, container);
-    const filter = plan.scope === 'stream' ? plan.filter : undefined;
-    const { contentHash, audioHash } = await hashPass(reader, filter);
-    return {
-      tags,
-      contentHash,
-      audioHash: audioHash ?? contentHash,
-      audioHashScope: audioHash ? 'stream' : 'file',
-      bytesRead: reader.bytes,
-    };
+    const result = await finish(reader, tags, io, container);
+    // Over a network the bytes that crossed it (read-ahead included) are the cost, not those parsed.
+    const transferred = (opened as { bytesTransferred?: number }).bytesTransferred;
+    return { ...result, bytesRead: transferred ?? reader.bytes };
   } finally {
     guard.dispose();
     // A reader whose read hangs may hang on close too: it is closed in the background.

@@ -1,6 +1,8 @@
 import type { ProviderKind } from '../contract/providers.ts';
 import { localProvider } from './local/index.ts';
-import type { ProfileLocation, ProviderModule, ProviderProfile, StorageProvider } from './types.ts';
+import { s3Provider } from './s3/index.ts';
+import { webdavProvider } from './webdav/index.ts';
+import type { ProfileLocation, ProviderEnvironment, ProviderModule, ProviderProfile, StorageProvider } from './types.ts';
 import { ProviderError } from './types.ts';
 
 /** Providers by kind, one module each. Profiles name their kind as stored text, so lookups take any
@@ -29,8 +31,12 @@ export class ProviderRegistry<K extends string = ProviderKind> {
     return this.module(kind).normalizeProfile(location);
   }
 
-  create(profile: ProviderProfile): StorageProvider {
-    return this.module(profile.provider).create(profile);
+  create(profile: ProviderProfile, environment: ProviderEnvironment): StorageProvider {
+    return this.module(profile.provider).create(profile, environment);
+  }
+
+  secretNames(kind: string): readonly string[] {
+    return this.module(kind).secretNames;
   }
 
   private module(kind: string): ProviderModule {
@@ -43,6 +49,8 @@ export class ProviderRegistry<K extends string = ProviderKind> {
 /** Every provider kind music-sync ships: a kind without a module here does not compile. */
 const SHIPPED: { [K in ProviderKind]: ProviderModule<K> } = {
   local: localProvider,
+  s3: s3Provider,
+  webdav: webdavProvider,
 };
 
 export function defaultProviders(): ProviderRegistry {

@@ -1,6 +1,7 @@
 // The one contract every storage provider implements. Shaped for remote storage from the start:
 // paged listing with an opaque page token, random-access ranged reads, provider-supplied hashes.
 import { TRACK_FILE_KEYS, type TrackFile } from '../contract/track.ts';
+import type { ThrottleBoard } from './remote/limiter.ts';
 
 /** One file as the provider lists it. `fileId` is the provider's stable id (Drive fileId, Graph id,
  * Dropbox id; device, inode and birth time for a local folder: an id is never proof of identity on its
@@ -33,6 +34,9 @@ export interface RandomAccessReader {
 export interface ProviderContext {
   /** Called by long operations so activities can heartbeat and notice cancellation. */
   signal?: AbortSignal;
+  /** How long one request may go without an answer or a byte before it is given up and retried
+   * (network providers; the sync's `readStallTimeoutMs`). */
+  stallTimeoutMs?: number;
 }
 
 /** One entry of a change feed: a file created or changed (with its metadata as now), or removed. */
@@ -66,8 +70,12 @@ export interface StorageProvider {
   validate(): Promise<void>;
   /** One page of the full recursive listing. */
   list(pageToken: string | undefined, pageSize: number): Promise<ListPage>;
-  /** Opens a file for ranged reads; throws ProviderError(notFound) when it is gone. */
-  open(file: Pick<ProviderFile, 'fileId' | 'path'>): Promise<RandomAccessReader>;
+  /** Opens a file for ranged reads; throws ProviderError(notFound) when it is gone. Over a network,
+   * reads are coalesced and read ahead, and `size` is the file's size as the server states it now. */
+  open(file: Pick<ProviderFile, 'fileId' | 'path'> & { size?: number }, context?: ProviderContext): Promise<RandomAccessReader>;
+  /** Network providers: copies the whole file once, streamed, into `target` (a new file the caller
+   * named and deletes), resuming after a broken transfer. Answers the bytes transferred. */
+  download?(file: Pick<ProviderFile, 'fileId' | 'path'> & { size?: number }, target: string, context?: ProviderContext): Promise<{ bytesRead: number }>;
   /** Providers with a change feed; without one, an incremental sync diffs a full listing against
    * the profile's snapshot (the local folder's feed is exactly that diff). */
   readonly changeFeed?: ChangeFeed;
@@ -84,14 +92,29 @@ export interface ProviderProfile extends ProfileLocation {
   provider: string;
 }
 
+/** A profile's credentials by name (`username`, `password`, `accessKeyId`, ...), opened from the
+ * secret store inside an activity; never in workflow inputs, results, events or logs. */
+export type ProviderSecrets = Readonly<Record<string, string>>;
+
+/** What a provider is made with besides its profile. */
+export interface ProviderEnvironment {
+  secrets: ProviderSecrets;
+  /** Where files read whole are spooled (named and deleted by music-sync). */
+  tempDir: string;
+  /** Throttling shared with the other worker processes reading from the same account. */
+  throttleBoard?: ThrottleBoard;
+}
+
 /** One provider kind: how its profiles are checked and normalised, and how a provider is made for one. */
 export interface ProviderModule<K extends string = string> {
   readonly kind: K;
+  /** The secret names a profile of this kind needs (none for a local folder). */
+  readonly secretNames: readonly string[];
   /** A profile's location as it will be stored: checked and normalised (a local root becomes an
    * absolute path). Throws ProviderError('invalid') with a message for the user. */
   normalizeProfile(location: ProfileLocation): Promise<ProfileLocation>;
   /** A provider for one stored profile. */
-  create(profile: ProviderProfile): StorageProvider;
+  create(profile: ProviderProfile, environment: ProviderEnvironment): StorageProvider;
 }
 
 export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'unavailable' | 'rateLimited' | 'invalid' | 'cursorExpired';

@@ -4,6 +4,7 @@ import {
   Worker, bundleWorkflowCode, type ActivityInterceptors, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { defaultTempDir, sweepTempFiles } from '../providers/remote/temp-files.ts';
 import { SYNC_TASK_QUEUE } from '../contract/sync.ts';
 
 
@@ -48,6 +49,9 @@ export const ACTIVITY_HEARTBEAT_TUNING: Pick<WorkerOptions, 'maxHeartbeatThrottl
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** A spooled file older than this belongs to no live read. */
+const STALE_TEMP_FILE_MS = 6 * 60 * 60 * 1000;
+
 /** Bundles the workflow code once (tests share one bundle across workers). */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
@@ -63,12 +67,15 @@ export interface SyncWorkerOptions extends ActivityDeps {
 }
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
-  const { db, providers, networkPolicy } = options;
+  const { db, providers, networkPolicy, secretBox } = options;
+  const tempDir = options.tempDir ?? defaultTempDir();
+  // Spooled files a killed worker left behind (a live worker's are a few minutes old at most).
+  await sweepTempFiles(tempDir, STALE_TEMP_FILE_MS).catch(() => 0);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? SYNC_TASK_QUEUE,
-    activities: createActivities({ db, providers, networkPolicy }),
+    activities: createActivities({ db, providers, networkPolicy, secretBox, tempDir }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     ...ACTIVITY_HEARTBEAT_TUNING,

@@ -27,7 +27,7 @@ export interface Faults {
 
 /** A test provider kind over a local folder: its profiles are checked and normalised as local ones. */
 export function overLocal<K extends string>(kind: K, create: ProviderModule['create']): ProviderModule<K> {
-  return { kind, normalizeProfile: localProvider.normalizeProfile, create };
+  return { kind, secretNames: [], normalizeProfile: localProvider.normalizeProfile, create };
 }
 
 export function faultyRegistry(faults: Faults): ProviderRegistry<string> {

@@ -77,7 +77,7 @@ test('the registry: a local profile is stored with an absolute folder; an unknow
   await assert.rejects(providers.normalizeProfile('local', { root: path.join(root, 'a.mp3'), settings: {} }), (e: unknown) =>
     e instanceof ProviderError && e.kind === 'invalid' && /is not a folder/.test(e.message));
   await assert.rejects(providers.normalizeProfile('local', { root: path.join(root, 'nope'), settings: {} }), /is not a folder/);
-  assert.throws(() => providers.create({ provider: 'ftp', root, settings: {} }), (e: unknown) =>
-    e instanceof ProviderError && e.kind === 'invalid' && /unknown provider "ftp" \(known: local\)/.test(e.message));
-  assert.ok(providers.create({ provider: 'local', root, settings: {} }) instanceof LocalProvider);
+  assert.throws(() => providers.create({ provider: 'ftp', root, settings: {} }, { secrets: {}, tempDir: root }), (e: unknown) =>
+    e instanceof ProviderError && e.kind === 'invalid' && e.message.includes(`unknown provider "ftp" (known: ${PROVIDER_KINDS.join(', ')})`));
+  assert.ok(providers.create({ provider: 'local', root, settings: {} }, { secrets: {}, tempDir: root }) instanceof LocalProvider);
 });

@@ -50,7 +50,7 @@ async function assertSameAudio(ext: string, variants: Record<string, Uint8Array>
     assert.equal(r.audioHash, first![1].audioHash, `${name} has the audio of ${first![0]}`);
     assert.notEqual(r.contentHash, first![1].contentHash, `${name} differs from ${first![0]} as a file`);
   }
-  return first![1].audioHash;
+  return first![1].audioHash!;
 }
 
 const TAGS: FixtureTags = { title: 'Song', artists: ['Artist'], album: 'Album', trackNo: 1, year: 2001, genre: 'Rock' };

@@ -9,16 +9,32 @@ test('settings: the environment read once, with the defaults of a machine that s
     temporal: { address: undefined, namespace: 'default', cliPath: undefined, searchPath: '/bin' },
     metered: false,
     debug: false,
+    secretKey: undefined,
+    rclonePath: undefined,
+    remote: {
+      webdavUser: undefined, webdavPassword: undefined, awsAccessKeyId: undefined, awsSecretAccessKey: undefined,
+      awsSessionToken: undefined, awsEndpointUrl: undefined, awsRegion: undefined,
+    },
   });
   const given = readSettings({
     DATABASE_URL: 'postgres://u:p@db/music', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'music',
     TEMPORAL_CLI_PATH: '/opt/temporal', MUSIC_SYNC_METERED: 'yes', MUSIC_SYNC_DEBUG: '1',
+    MUSIC_SYNC_SECRET_KEY: 'c2VjcmV0', RCLONE_PATH: '/opt/rclone',
+    MUSIC_SYNC_WEBDAV_USER: 'me', MUSIC_SYNC_WEBDAV_PASSWORD: '', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'shh',
+    AWS_ENDPOINT_URL: 'http://minio:9000', AWS_DEFAULT_REGION: 'eu-west-3',
   });
   assert.deepEqual(given, {
     databaseUrl: 'postgres://u:p@db/music',
     temporal: { address: 'temporal:7233', namespace: 'music', cliPath: '/opt/temporal', searchPath: '' },
     metered: true,
     debug: true,
+    secretKey: 'c2VjcmV0',
+    rclonePath: '/opt/rclone',
+    // An empty password is one (a server without a password), not an unset variable.
+    remote: {
+      webdavUser: 'me', webdavPassword: '', awsAccessKeyId: 'AKID', awsSecretAccessKey: 'shh',
+      awsSessionToken: undefined, awsEndpointUrl: 'http://minio:9000', awsRegion: 'eu-west-3',
+    },
   });
   // Set but empty is unset, as a shell's `DATABASE_URL= music-sync ...` means.
   assert.equal(readSettings({ DATABASE_URL: '', TEMPORAL_ADDRESS: '' }).databaseUrl, undefined);

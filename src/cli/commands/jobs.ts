@@ -33,11 +33,11 @@ export async function syncCommand(
     }
     if (!ctx.json) ctx.out.print(`job ${started.jobId}: ${mode} sync of ${profile.name}`);
     const { job, endError } = await followJob(ctx, sync, started.jobId);
-    const failed = await sync.failedItems(job.id);
+    const [failed, readCost] = await Promise.all([sync.failedItems(job.id), sync.readCost(job.id)]);
     if (ctx.json) {
       await ctx.out.writeJson({ job: { ...job, error: job.error ?? endError ?? null }, failed });
     } else {
-      const lines = jobSummary({ title: `Sync of ${profile.name}`, job, endError, failed });
+      const lines = jobSummary({ title: `Sync of ${profile.name}`, job, endError, failed, readCost });
       lines.splice(2, 0, ...endingLines(job));
       for (const line of lines) ctx.out.print(line);
     }
@@ -56,7 +56,7 @@ export async function statusCommand(ctx: CliContext, jobId: string): Promise<num
       return 0;
     }
     const profile = await profileName(sync, job.profileId);
-    const lines = jobSummary({ title: `Sync of ${profile}`, job });
+    const lines = jobSummary({ title: `Sync of ${profile}`, job, readCost: await sync.readCost(jobId) });
     lines.splice(2, 0, ...endingLines(job));
     for (const line of lines) ctx.out.print(line);
     return 0;

@@ -1,14 +1,24 @@
 // Profiles and the library: profile add/list, tracks, duplicates. Database only, no Temporal.
 import { UsageError } from '../args.ts';
 import { withDb, type CliContext } from '../context.ts';
+import { providerOfLocation, remoteCredentials, remoteSettings, type RemoteOptions } from '../remote.ts';
 import { formatDate, formatDuration, table, trackJson } from '../output.ts';
 
-export async function profileAddCommand(ctx: CliContext, name: string, options: { provider: string; root: string | undefined }): Promise<number> {
+export async function profileAddCommand(
+  ctx: CliContext,
+  name: string,
+  options: { provider: string | undefined; root: string | undefined } & RemoteOptions,
+): Promise<number> {
   const root = options.root;
-  if (!root) throw new UsageError('profile add: missing --root <dir>', 'usage: music-sync profile add <name> --root <dir> [--provider local]');
+  if (!root) throw new UsageError('profile add: missing --root <dir|url>', 'usage: music-sync profile add <name> --root <dir|url> [--provider local|webdav|s3]');
+  const provider = options.provider ?? providerOfLocation(root);
+  const remote = provider === 'webdav' || provider === 's3' ? provider : undefined;
+  const settings = remote ? remoteSettings(remote, options, ctx.settings) : {};
+  // Asked before anything starts, so a prompt never waits behind the database's start-up.
+  const secrets = remote ? await remoteCredentials(remote, ctx.settings) : undefined;
   return withDb(ctx, async ({ sync }) => {
     // The provider checks and normalises the root (a local one: an existing folder, made absolute).
-    const profile = await sync.registerProfile({ name, provider: options.provider, root });
+    const profile = await sync.registerProfile({ name, provider, root, settings, secrets });
     if (ctx.json) await ctx.out.writeJson(profile);
     else ctx.out.print(`profile ${profile.name} (${profile.provider}) -> ${profile.root}`);
     return 0;

@@ -3,21 +3,24 @@
 import { InvalidInputError, SyncInProgressError } from '../../client/errors.ts';
 import type { StartedSync, SyncClient } from '../../client/sync-client.ts';
 import type { ProfileInfo } from '../../client/types.ts';
-import { localProvider } from '../../providers/local/index.ts';
+import { defaultProviders } from '../../providers/registry.ts';
 import { ProviderError } from '../../providers/types.ts';
 import { UsageError } from '../args.ts';
 import { openServices, type CliContext } from '../context.ts';
 import { endingLines, exitCodeOf, followJob, reportReview } from '../follow.ts';
 import { profileNameFor } from '../names.ts';
+import { providerOfLocation, remoteCredentials, remoteSettings, type RemoteKind, type RemoteOptions } from '../remote.ts';
 import { jobSummary, oneLine, trackJson } from '../output.ts';
 
 export async function scanCommand(
   ctx: CliContext,
-  dirArg: string,
-  options: { full?: boolean; confirmDeletions?: boolean } = {},
+  locationArg: string,
+  options: { full?: boolean; confirmDeletions?: boolean } & RemoteOptions = {},
 ): Promise<number> {
-  // Checked before anything starts: a wrong folder is a usage error, found in milliseconds.
-  const { root } = await localProvider.normalizeProfile({ root: dirArg, settings: {} }).catch((err: unknown) => {
+  // Checked before anything starts: a wrong folder or URL is a usage error, found in milliseconds.
+  const provider = providerOfLocation(locationArg);
+  const settings = provider === 'local' ? {} : remoteSettings(provider, options, ctx.settings);
+  const { root, settings: normalized } = await defaultProviders().normalizeProfile(provider, { root: locationArg, settings }).catch((err: unknown) => {
     throw err instanceof ProviderError ? new UsageError(err.message) : err;
   });
 
@@ -25,15 +28,16 @@ export async function scanCommand(
   const { app, close } = await openServices(ctx, { worker: true, ui: false });
   try {
     const { sync } = app;
-    const profile = await ensureLocalProfile(ctx, sync, root);
+    const profile = await ensureProfile(ctx, sync, { provider, root, settings: normalized });
     const started = await startScan(ctx, sync, profile, options.full === true, options.confirmDeletions === true);
     ctx.out.info(`scanning ${root} (profile ${profile.name}, job ${started.jobId})`);
 
     const { job, endError } = await followJob(ctx, sync, started.jobId);
-    const [tracks, failed, duplicates] = await Promise.all([
+    const [tracks, failed, duplicates, readCost] = await Promise.all([
       sync.tracks(profile.id),
       sync.failedItems(job.id),
       sync.duplicates(profile.id),
+      sync.readCost(job.id),
     ]);
     if (ctx.json) {
       await ctx.out.writeJson({
@@ -51,6 +55,7 @@ export async function scanCommand(
         endError,
         failed,
         duplicates: duplicates.map((g) => g.paths),
+        readCost,
         totalMs: Date.now() - startedAt,
       });
       lines.splice(2, 0, `  profile     ${profile.name} (${tracks.length} track${tracks.length === 1 ? '' : 's'} in the library)`, ...endingLines(job));
@@ -63,15 +68,22 @@ export async function scanCommand(
   }
 }
 
-/** The folder's profile: found by its root, else created with a name derived from the folder. */
-async function ensureLocalProfile(ctx: CliContext, sync: SyncClient, root: string): Promise<ProfileInfo> {
-  const existing = await sync.findProfileByRoot('local', root);
+/** The location's profile: found by its provider and root, else created with a name derived from
+ * the folder (and, for a remote one, credentials from the environment or a prompt). */
+async function ensureProfile(
+  ctx: CliContext,
+  sync: SyncClient,
+  location: { provider: RemoteKind | 'local'; root: string; settings: Record<string, unknown> },
+): Promise<ProfileInfo> {
+  const { provider, root, settings } = location;
+  const existing = await sync.findProfileByRoot(provider, root, settings);
   if (existing) return existing;
+  const secrets = provider === 'local' ? undefined : await remoteCredentials(provider, ctx.settings);
   const taken = new Set((await sync.listProfiles()).map((p) => p.name));
   const base = profileNameFor(root);
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
-  const profile = await sync.registerProfile({ name, provider: 'local', root });
+  const profile = await sync.registerProfile({ name, provider, root, settings, secrets });
   ctx.out.info(`created profile ${profile.name} for ${root}`);
   return profile;
 }

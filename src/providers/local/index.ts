@@ -66,6 +66,7 @@ async function normalizeProfile(location: ProfileLocation): Promise<ProfileLocat
 
 export const localProvider: ProviderModule<'local'> = {
   kind: 'local',
+  secretNames: [],
   normalizeProfile,
   create: (profile) => new LocalProvider(profile.root),
 };

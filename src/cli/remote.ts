@@ -1,0 +1,64 @@
+// Remote libraries on the command line: a scan argument that is a URL names its provider, and a new
+// remote profile's credentials come from the environment or a prompt, never from argv.
+import type { Settings } from '../app/settings.ts';
+import { UsageError } from './args.ts';
+import { ask, canPrompt } from './prompt.ts';
+
+export type RemoteKind = 'webdav' | 's3';
+
+/** Options of `scan` and `profile add` that shape a remote profile's settings. */
+export interface RemoteOptions {
+  endpoint?: string;
+  region?: string;
+  pathStyle?: boolean;
+  maxConnections?: string;
+}
+
+/** The provider a scan argument names: a URL scheme, or a local folder. */
+export function providerOfLocation(location: string): RemoteKind | 'local' {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1]?.toLowerCase();
+  if (scheme === undefined) return 'local';
+  if (scheme === 's3') return 's3';
+  if (['webdav', 'webdavs', 'http', 'https', 'dav', 'davs'].includes(scheme)) return 'webdav';
+  throw new UsageError(`unknown kind of location "${scheme}://" (a folder, webdav://, webdavs:// or s3://)`);
+}
+
+/** A remote profile's settings from the command line and the environment (AWS_ENDPOINT_URL, AWS_REGION). */
+export function remoteSettings(kind: RemoteKind, options: RemoteOptions, settings: Settings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (options.maxConnections !== undefined) {
+    const n = Number(options.maxConnections);
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--max-connections must be a whole number from 1 to 256, got "${options.maxConnections}"`);
+    out.maxConnections = n;
+  }
+  if (kind === 's3') {
+    const endpoint = options.endpoint ?? settings.remote.awsEndpointUrl;
+    const region = options.region ?? settings.remote.awsRegion;
+    if (endpoint !== undefined) out.endpoint = endpoint;
+    if (region !== undefined) out.region = region;
+    if (options.pathStyle) out.forcePathStyle = true;
+  } else if (options.endpoint !== undefined || options.region !== undefined || options.pathStyle) {
+    throw new UsageError('--endpoint, --region and --path-style are for s3:// locations');
+  }
+  return out;
+}
+
+/** A new remote profile's credentials: from the environment, else asked at the terminal. */
+export async function remoteCredentials(kind: RemoteKind, settings: Settings): Promise<Record<string, string>> {
+  const env = settings.remote;
+  if (kind === 'webdav') {
+    const username = env.webdavUser ?? (await prompted('WebDAV user name: ', false, 'MUSIC_SYNC_WEBDAV_USER'));
+    const password = env.webdavPassword ?? (await prompted(`WebDAV password for ${username}: `, true, 'MUSIC_SYNC_WEBDAV_PASSWORD'));
+    return { username, password };
+  }
+  const accessKeyId = env.awsAccessKeyId ?? (await prompted('S3 access key id: ', false, 'AWS_ACCESS_KEY_ID'));
+  const secretAccessKey = env.awsSecretAccessKey ?? (await prompted('S3 secret access key: ', true, 'AWS_SECRET_ACCESS_KEY'));
+  return env.awsSessionToken ? { accessKeyId, secretAccessKey, sessionToken: env.awsSessionToken } : { accessKeyId, secretAccessKey };
+}
+
+async function prompted(question: string, hidden: boolean, variable: string): Promise<string> {
+  if (!canPrompt()) throw new UsageError(`${variable} is not set and there is no terminal to ask on`);
+  const answer = await ask(question, { hidden });
+  if (!hidden && answer.trim() === '') throw new UsageError(`no answer given (or set ${variable})`);
+  return hidden ? answer : answer.trim();
+}
