@@ -1,9 +1,10 @@
 // Remote benchmark: what a sync of a library on a server costs in bytes and in time.
 //
 //   npm run bench                                   # runs scan-bench.ts, then this
-//   node bench/remote-bench.ts [--files 300] [--latency 50] [--seed 3]
+//   node bench/remote-bench.ts [--files 200] [--frames 2400] [--latency 50] [--seed 3]
 //
-// 1. generates a library of tagged MP3/FLAC files (a share with cover art) and serves its folder with
+// 1. generates a library of tagged MP3/FLAC files (a share with cover art; 2,400 MPEG frames make an
+//    MP3 of about 1 MB, a minute of audio) and serves its folder with
 //    rclone's S3 server (MD5 ETags: provider hashes, so only tag ranges are read) and its WebDAV server
 //    (no content hash: each file is copied once);
 // 2. a full sync over each, straight to the server: bytes read against the library's bytes, and the
@@ -27,7 +28,8 @@ import { startS3Server, startWebdavServer, type S3Server, type WebdavServer } fr
 
 const { values: args } = parseArgs({
   options: {
-    files: { type: 'string', default: '300' },
+    files: { type: 'string', default: '200' },
+    frames: { type: 'string', default: '2400' },
     latency: { type: 'string', default: '50' },
     seed: { type: 'string', default: '3' },
   },
@@ -35,6 +37,8 @@ const { values: args } = parseArgs({
 const FILES = Number.parseInt(args.files, 10);
 const LATENCY_MS = Number.parseInt(args.latency, 10);
 const SEED = Number.parseInt(args.seed, 10);
+const FRAMES = Number.parseInt(args.frames, 10);
+if (!Number.isInteger(FRAMES) || FRAMES < 1) throw new Error(`--frames must be a positive integer, got ${args.frames}`);
 if (!Number.isInteger(FILES) || FILES < 1) throw new Error(`--files must be a positive integer, got ${args.files}`);
 if (!Number.isInteger(LATENCY_MS) || LATENCY_MS < 0) throw new Error(`--latency must be a whole number of ms, got ${args.latency}`);
 const CONCURRENCIES = [1, 4, 16];
@@ -51,7 +55,7 @@ let s3: S3Server | undefined;
 const proxies: FaultProxy[] = [];
 try {
   process.stderr.write(`generating ${FILES} files … `);
-  const lib = await generateLibrary(path.join(served, 'library'), FILES, SEED, { pictureShare: 0.5 });
+  const lib = await generateLibrary(path.join(served, 'library'), FILES, SEED, { pictureShare: 0.5, frames: FRAMES });
   const libraryBytes = lib.reduce((n, t) => n + t.size, 0);
   process.stderr.write(`${mib(libraryBytes)}\nstarting rclone (WebDAV, S3), Postgres, Temporal and a worker …\n`);
   const settings = { ...readSettings(), secretKey: randomBytes(32).toString('base64') };

@@ -12,6 +12,7 @@ import type { AudioHashScope, TrackTags } from '../contract/track.ts';
 import { openRegularFile } from '../providers/local/open.ts';
 import { defaultTempDir, tempFilePath } from '../providers/remote/temp-files.ts';
 import type { ProviderContext, ProviderFile, RandomAccessReader, StorageProvider } from '../providers/types.ts';
+import { checkEnds } from './audio-hash/end-check.ts';
 import { hashPass } from './audio-hash/hash-pass.ts';
 import { HeaderReader } from './audio-hash/header-reader.ts';
 import { planAudioHash } from './audio-hash/registry.ts';
@@ -64,9 +65,11 @@ export async function readTrack(provider: StorageProvider, file: ReadableFile, o
   const context = { signal: options.signal, stallTimeoutMs };
   if (file.providerHash) {
     const providerHash = file.providerHash;
-    return readOpened(() => provider.open(file, context), file, options, undefined, async (_reader, tags) => ({
-      tags, contentHash: providerHash, audioHash: null, audioHashScope: null,
-    }));
+    return readOpened(() => provider.open(file, context), file, options, undefined, async (reader, tags, io, container) => {
+      // The audio is not read: its structure is checked from its headers and its two ends.
+      await checkEnds(reader, await planAudioHash(io, container));
+      return { tags, contentHash: providerHash, audioHash: null, audioHashScope: null };
+    });
   }
   if (provider.download) return readSpooled(provider, file, options, context);
   return readOpened(() => provider.open(file, context), file, options, undefined, hashWhole);

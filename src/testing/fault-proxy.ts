@@ -10,6 +10,7 @@
 // breaks SigV4, which is why it is off).
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { prng } from './fixtures.ts';
 
 export type FaultKind = 'throttle' | 'server-error' | 'reset' | 'stall' | 'truncate';
 
@@ -80,7 +81,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const latencyMs = options.latencyMs ?? 0;
   if (!(latencyMs >= 0)) throw new Error(`latencyMs must be 0 or more, got ${options.latencyMs}`);
   let plan = checkedPlan(options.faults);
-  const random = mulberry32(options.seed ?? 1);
+  const random = prng(options.seed ?? 1);
   const stats: FaultProxyStats = {
     requests: 0,
     faulted: Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>,
@@ -309,16 +310,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', finish, { once: true });
   });
-}
-
-/** A small seeded generator (mulberry32): the same seed draws the same faults. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

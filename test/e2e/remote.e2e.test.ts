@@ -195,7 +195,8 @@ describe('remote libraries end to end (rclone WebDAV and S3 servers)', { timeout
 
     await fs.rename(path.join(root, lib[0]!.path), path.join(root, `renamed${path.extname(lib[0]!.path)}`));
     await fs.rm(path.join(root, lib[1]!.path));
-    await writeTrackFile(root, lib[2]!.path, { title: 'Edited title', artists: ['Someone'] }, { seed: 5, format: lib[2]!.format });
+    // A retag: the same audio under new tags.
+    await writeTrackFile(root, lib[2]!.path, { ...lib[2]!.tags, title: 'Edited title' }, { seed: lib[2]!.seed, format: lib[2]!.format });
     await writeTrackFile(root, 'New/added.mp3', { title: 'Added', artists: ['Someone'] }, { seed: 6 });
     // Listings see whole seconds: the edits must not share the second of the first sync.
     const later = new Date(Date.now() + 5_000);

@@ -29,6 +29,8 @@ export class FrameWalk implements StreamCheck {
   private stated: StatedLength | undefined;
   /** Whether any byte after the last frame so far was not zero. */
   private dataAfterLast = false;
+  /** Whether bytes were skipped (only the audio's ends were read): frames can no longer be counted. */
+  private sampled = false;
 
   /** Frames of [start, end) in a file of `fileSize` bytes. */
   constructor(syntax: FrameSyntax, start: number, end: number, fileSize: number) {
@@ -40,6 +42,13 @@ export class FrameWalk implements StreamCheck {
   }
 
   update(window: Uint8Array, start: number): void {
+    if (start > this.at) {
+      // A window past a gap: the walk finds the frames again from here on.
+      this.closeRun();
+      this.previous = undefined;
+      this.at = start;
+      this.sampled = true;
+    }
     const windowEnd = start + window.length;
     const need = this.syntax.headerBytes;
     while (this.at < this.end && this.at + need <= windowEnd) {
@@ -92,7 +101,7 @@ export class FrameWalk implements StreamCheck {
     }
     // Encoders disagree on whether the count includes the tag's own frame; a frame or two of slack,
     // and 1% for streams with a damaged frame or two, keep complete files from being judged cut.
-    if (stated?.frames !== undefined && this.frames + Math.max(2, stated.frames / 100) < stated.frames) {
+    if (!this.sampled && stated?.frames !== undefined && this.frames + Math.max(2, stated.frames / 100) < stated.frames) {
       throw truncated(`its ${stated.tag} header counts ${stated.frames} frames, the file holds ${this.frames}`);
     }
   }

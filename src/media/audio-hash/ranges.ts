@@ -38,8 +38,8 @@ export class RangeFilter implements AudioFilter {
 
 /** Keeps the last bytes of a range as they go by, for checks that read a format's end. */
 export class TailKeeper {
-  readonly start: number;
-  readonly bytes: Uint8Array;
+  start: number;
+  bytes: Uint8Array;
   private filled = 0;
 
   /** The last `length` bytes of [from, to). */
@@ -49,6 +49,11 @@ export class TailKeeper {
   }
 
   update(window: Uint8Array, start: number): void {
+    if (this.filled === 0 && start > this.start && start < this.start + this.bytes.length) {
+      // Only the file's end was read: keep what there is of the tail.
+      this.bytes = this.bytes.subarray(start - this.start);
+      this.start = start;
+    }
     const want = this.start + this.filled;
     const end = start + window.length;
     if (end <= want || this.filled === this.bytes.length) return;

@@ -1,0 +1,59 @@
+// A cut file, told from the two ends of its audio only. Where a provider's hash stands for the content,
+// the audio is not read; the few bytes at its ends still show most cuts: an MPEG stream's Xing/Info
+// header counts more bytes than the file has, its last MPEG or FLAC frame is incomplete, zeros fill
+// the place of its last frames, its last Ogg page is cut or does not end its stream. Cuts that only a
+// count of every frame shows are left to a full read.
+import type { RandomAccessReader } from '../../providers/types.ts';
+import { UnreadableFileError } from '../errors.ts';
+import { checkOggEnd } from './ogg-end.ts';
+import { RangeFilter } from './ranges.ts';
+import type { AudioPlan } from './types.ts';
+
+/** Bytes read at each end: the head holds the first frame; the tail more than two of the largest
+ * frames a check keeps. */
+const END_BYTES = 128 * 1024;
+
+/** Throws TruncatedFileError when the audio's ends show the file is cut. */
+export async function checkEnds(reader: RandomAccessReader, plan: AudioPlan): Promise<void> {
+  if (plan.scope !== 'stream') return;
+  const size = reader.size;
+  if (plan.format === 'ogg') {
+    const from = Math.max(0, size - END_BYTES);
+    checkOggEnd(await readWindow(reader, from, size));
+    return;
+  }
+  if (!(plan.filter instanceof RangeFilter)) return;
+  const filter = plan.filter;
+  const head = Math.min(size, END_BYTES);
+  const windows: [number, number][] = [[0, head]];
+  if (head < size) windows.push([Math.max(head, size - END_BYTES), size]);
+  for (const [from, to] of windows) {
+    const window = await readWindow(reader, from, to);
+    if (!judged(() => filter.update(window, from))) return;
+  }
+  judged(() => filter.finish());
+}
+
+/** Bytes [from, to) of the file, fewer if it ends first. */
+async function readWindow(reader: RandomAccessReader, from: number, to: number): Promise<Uint8Array> {
+  const window = new Uint8Array(to - from);
+  let got = 0;
+  while (got < window.length) {
+    const n = await reader.read(window, got, window.length - got, from + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return window.subarray(0, got);
+}
+
+/** Runs a step of the checks: a verdict on the file is thrown; bytes they did not expect end the
+ * checking (nothing is concluded from them), as in the hash pass. */
+function judged(step: () => unknown): boolean {
+  try {
+    step();
+    return true;
+  } catch (err) {
+    if (err instanceof UnreadableFileError) throw err;
+    return false;
+  }
+}
