@@ -9,27 +9,36 @@ import { checkOggEnd } from './ogg-end.ts';
 import { RangeFilter } from './ranges.ts';
 import type { AudioPlan } from './types.ts';
 
-/** Bytes read at each end: the head holds the first frame; the tail more than two of the largest
- * frames a check keeps. */
-const END_BYTES = 128 * 1024;
+/** Bytes read at each end: the head, the reader's first fetch (already read for the tags), holds the
+ * first frame; the tail, more than two of the largest frames a check keeps. */
+const HEAD_BYTES = 128 * 1024;
+const TAIL_BYTES = 64 * 1024;
 
 /** Throws TruncatedFileError when the audio's ends show the file is cut. */
 export async function checkEnds(reader: RandomAccessReader, plan: AudioPlan): Promise<void> {
   if (plan.scope !== 'stream') return;
   const size = reader.size;
   if (plan.format === 'ogg') {
-    const from = Math.max(0, size - END_BYTES);
+    const from = Math.max(0, size - TAIL_BYTES);
     checkOggEnd(await readWindow(reader, from, size));
     return;
   }
   if (!(plan.filter instanceof RangeFilter)) return;
   const filter = plan.filter;
-  const head = Math.min(size, END_BYTES);
-  const windows: [number, number][] = [[0, head]];
-  if (head < size) windows.push([Math.max(head, size - END_BYTES), size]);
-  for (const [from, to] of windows) {
-    const window = await readWindow(reader, from, to);
-    if (!judged(() => filter.update(window, from))) return;
+  const head = Math.min(size, HEAD_BYTES);
+  const first = await readWindow(reader, 0, head);
+  if (!judged(() => filter.update(first, 0))) return;
+  if (head < size) {
+    // A tail of zeros (a download that never finished) is read back to the last bytes that are not,
+    // so the verdict says how much is missing as a full read would.
+    let from = Math.max(head, size - TAIL_BYTES);
+    let tail = await readWindow(reader, from, size);
+    const audioOf = (window: Uint8Array) => window.subarray(0, Math.max(0, filter.audioEnd - from));
+    while (from > head && audioOf(tail).every((b) => b === 0)) {
+      from = Math.max(head, from - (size - from));
+      tail = await readWindow(reader, from, size);
+    }
+    if (!judged(() => filter.update(tail, from))) return;
   }
   judged(() => filter.finish());
 }

@@ -16,6 +16,11 @@ export class RangeFilter implements AudioFilter {
     this.checks = checks;
   }
 
+  /** Where the audio ends (tags may follow). */
+  get audioEnd(): number {
+    return this.ranges.at(-1)?.[1] ?? 0;
+  }
+
   update(window: Uint8Array, start: number): void {
     const end = start + window.length;
     while (this.next < this.ranges.length) {
