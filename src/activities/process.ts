@@ -58,7 +58,7 @@ export function processActivities(deps: ActivityDeps) {
             return { itemId, ok: true, read, bytesRead: result.bytesRead } satisfies ReadOutcome;
           } catch (err) {
             if (ctx.cancellationSignal.aborted) throw err;
-            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message, bytesRead: 0 } satisfies ReadOutcome;
+            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message, bytesRead: err.bytesRead } satisfies ReadOutcome;
             if (err instanceof ProviderError && (err.kind === 'notFound' || err.kind === 'invalid')) {
               const reason = err.kind === 'notFound' ? 'file disappeared before it could be read' : err.message;
               return { itemId, ok: false, reason, bytesRead: 0 } satisfies ReadOutcome;

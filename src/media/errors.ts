@@ -3,6 +3,8 @@
 
 /** A file that can never become a track as it is (corrupt, unsupported, empty): not retried. */
 export class UnreadableFileError extends Error {
+  /** Bytes transferred before the verdict (set by the reader, for the file's record). */
+  bytesRead = 0;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'UnreadableFileError';

@@ -91,14 +91,23 @@ async function readSpooled(
   context: ProviderContext,
 ): Promise<ReadTrackResult> {
   const target = await tempFilePath(options.tempDir ?? defaultTempDir());
+  let bytesRead = 0;
   try {
-    const { bytesRead } = await provider.download!(file, target, context);
+    ({ bytesRead } = await provider.download!(file, target, context));
     const local = () => openRegularFile(Buffer.from(target), file.path);
     const result = await readOpened(local, file, options, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, hashWhole);
     return { ...result, bytesRead };
+  } catch (err) {
+    if (err instanceof UnreadableFileError) err.bytesRead = bytesRead;
+    throw err;
   } finally {
     await fs.rm(target, { force: true });
   }
+}
+
+/** Over a network the bytes that crossed it (read-ahead included) are the cost, not those parsed. */
+function bytesOf(opened: RandomAccessReader, counted: CountingReader): number {
+  return (opened as { bytesTransferred?: number }).bytesTransferred ?? counted.bytes;
 }
 
 async function readOpened(
@@ -110,16 +119,19 @@ async function readOpened(
 ): Promise<ReadTrackResult> {
   const guard = new ReadGuard({ stallTimeoutMs, signal: options.signal });
   let opened: RandomAccessReader | undefined;
+  let reader: CountingReader | undefined;
   try {
     opened = await guard.run(open, (late) => void late.close().catch(() => undefined));
-    const reader = guard.reader(opened);
+    reader = guard.reader(opened);
     if (reader.size === 0) throw new UnreadableFileError('empty file');
     const io = new HeaderReader(reader);
     const { tags, container } = await parseTags(reader, io, guard, file, options);
     const result = await finish(reader, tags, io, container);
-    // Over a network the bytes that crossed it (read-ahead included) are the cost, not those parsed.
-    const transferred = (opened as { bytesTransferred?: number }).bytesTransferred;
-    return { ...result, bytesRead: transferred ?? reader.bytes };
+    return { ...result, bytesRead: bytesOf(opened, reader) };
+  } catch (err) {
+    // A file that fails still cost what was read of it.
+    if (err instanceof UnreadableFileError && opened && reader) err.bytesRead = bytesOf(opened, reader);
+    throw err;
   } finally {
     guard.dispose();
     // A reader whose read hangs may hang on close too: it is closed in the background.

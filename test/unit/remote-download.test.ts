@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -150,5 +151,12 @@ test('temporary files: our names, swept only when stale and only ours', options,
   await stat(fresh);
   await stat(path.join(tempDir, 'music-sync-notes.part'));
   assert.equal(await sweepTempFiles(path.join(tempDir, 'missing'), 0), 0);
+  // A fresh file of a worker that is gone (killed mid-read) goes at once.
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  const orphan = path.join(tempDir, path.basename(fresh).replace(`-${process.pid}-`, `-${gone}-`));
+  await writeFile(orphan, 'x');
+  assert.equal(await sweepTempFiles(tempDir, 60_000), 1);
+  await assert.rejects(stat(orphan), { code: 'ENOENT' });
+  await stat(fresh);
   for (const name of await readdir(tempDir)) await rm(path.join(tempDir, name), { recursive: true });
 });

@@ -19,8 +19,22 @@ export async function tempFilePath(tempDir: string): Promise<string> {
   return path.join(tempDir, `music-sync-${process.pid}-${randomUUID()}.part`);
 }
 
-/** Removes our temporary files in `tempDir` not written for `olderThanMs` (only regular files named
- * like tempFilePath's; links and anything else are left alone). Answers how many went. */
+/** Whether the process whose id the name carries still runs on this machine (a killed worker's
+ * files need not wait to be old). */
+function ownerAlive(name: string): boolean {
+  const pid = Number(name.split('-')[2]);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Removes our temporary files in `tempDir` whose writer is gone or not written for `olderThanMs`
+ * (only regular files named like tempFilePath's; links and anything else are left alone). Answers
+ * how many went. */
 export async function sweepTempFiles(tempDir: string, olderThanMs: number): Promise<number> {
   let names: string[];
   try {
@@ -36,7 +50,7 @@ export async function sweepTempFiles(tempDir: string, olderThanMs: number): Prom
     const file = path.join(tempDir, name);
     try {
       const stat = await fs.lstat(file);
-      if (!stat.isFile() || stat.mtimeMs >= before) continue;
+      if (!stat.isFile() || (stat.mtimeMs >= before && ownerAlive(name))) continue;
       await fs.unlink(file);
       removed += 1;
     } catch (err) {
