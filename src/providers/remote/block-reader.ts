@@ -140,12 +140,15 @@ class BlockReader implements RemoteReader {
       missingLast = b;
     }
     if (!forward) this.#readAhead = 0;
+    const lastOfFile = Math.floor((this.#size - 1) / bs);
+    // The file's last block comes with the one before it: its end is read for trailing tags and for
+    // the audio's last frames, in one request.
+    if (missingFirst === lastOfFile && missingFirst > 0 && !this.#blocks.has(missingFirst - 1)) missingFirst -= 1;
     let fetched: Fetched | undefined;
     if (missingFirst >= 0) {
       let fetchLast = missingLast;
       if (forward && this.#maxReadAhead > 0) {
         this.#readAhead = Math.min(this.#maxReadAhead, this.#readAhead > 0 ? this.#readAhead * 2 : 2 * bs);
-        const lastOfFile = Math.floor((this.#size - 1) / bs);
         const bound = Math.min(lastOfFile, missingLast + Math.ceil(this.#readAhead / bs));
         // Up to the first block already here: the read-ahead never fetches a block twice.
         while (fetchLast < bound && !this.#blocks.has(fetchLast + 1)) fetchLast += 1;
