@@ -16,6 +16,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   // What reading each file cost in transferred bytes (tags only, or the whole file once).
   await db.schema.alterTable('scan_items').addColumn('bytes_read', 'bigint').execute();
 
+  // The provider's tag for the version of a file it listed (an HTTP ETag): listings that differ in
+  // it are not the same content, whatever their sizes and times say.
+  await db.schema.alterTable('scan_items').addColumn('revision', 'text').execute();
+  await db.schema.alterTable('listing_snapshots').addColumn('revision', 'text').execute();
+
   // Throttling one account saw, shared by every worker process that reads from it: until when
   // requests wait, and how many may run at once meanwhile.
   await db.schema
@@ -29,6 +34,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('account_throttles').execute();
-  await db.schema.alterTable('scan_items').dropColumn('bytes_read').execute();
+  await db.schema.alterTable('listing_snapshots').dropColumn('revision').execute();
+  await db.schema.alterTable('scan_items').dropColumn('revision').dropColumn('bytes_read').execute();
   await db.schema.dropTable('profile_secrets').execute();
 }

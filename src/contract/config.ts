@@ -67,7 +67,7 @@ export const TRACK_ROW_PARAMETERS = 8 + TRACK_FILE_KEYS.length + FLAT_TAG_NAMES.
 
 /** Columns of one row of the widest statement `listPageSize` sizes: a listing page's insert into the
  * work queue (db/scan-items.ts): job_id and the listed file's columns (the track file's, mime_type,
- * provider_hash: 7 today). Room is left for one more column. */
+ * provider_hash, revision: 8 today). */
 export const LISTED_FILE_PARAMETERS = 8;
 
 /** 65,535 / 39 = 1,680 files per batch today. */

@@ -114,8 +114,8 @@ export async function recordUnlisted(
       where t.profile_id = ${profileId} and t.deleted_at is null and starts_with(t.path, ${`${u.path}/`})
       on conflict (job_id, md5(path)) do nothing`.execute(db);
     await sql`
-      insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, status, outcome, reason)
-      select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash, 'kept', 'kept', ${reason}
+      insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, revision, status, outcome, reason)
+      select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash, ls.revision, 'kept', 'kept', ${reason}
       from listing_snapshots ls
       where ls.profile_id = ${profileId} and starts_with(ls.path, ${`${u.path}/`})
       on conflict (job_id, md5(path)) do nothing`.execute(db);
@@ -178,7 +178,8 @@ export async function applyChangePage(
       // Another file now at the same path (a replace): the newer entry wins.
       .onConflict((oc) => oc.expression(ONE_ITEM_PER_PATH).doUpdateSet((eb) => ({
         file_id: eb.ref('excluded.file_id'), size: eb.ref('excluded.size'), modified_at: eb.ref('excluded.modified_at'),
-        mime_type: eb.ref('excluded.mime_type'), provider_hash: eb.ref('excluded.provider_hash'), status: 'discovered',
+        mime_type: eb.ref('excluded.mime_type'), provider_hash: eb.ref('excluded.provider_hash'), revision: eb.ref('excluded.revision'),
+        status: 'discovered',
       })))
       .execute();
   }

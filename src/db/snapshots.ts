@@ -13,10 +13,13 @@ function snapshotCursor(jobId: string): string {
   return `snapshot:${jobId}`;
 }
 
-/** Snapshot entry `ls` and item `s` are the same content: the same size and modification time
- * (not within the racy window of the listing that saw it), or the same provider content hash. */
+/** Snapshot entry `ls` and item `s` are the same content: the same size and modification time (not
+ * within the racy window of the listing that saw it) where neither the provider's content hash nor its
+ * revision tag says otherwise (two files of one size swapped by renames keep their times), or the
+ * same provider content hash. */
 const SAME_CONTENT = sql`(
-  (ls.size = s.size and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW})
+  (ls.size = s.size and ls.modified_at = s.modified_at and ls.modified_at < ls.listed_at - ${RACY_WINDOW}
+    and ls.provider_hash is not distinct from s.provider_hash and ls.revision is not distinct from s.revision)
   or (ls.provider_hash is not null and ls.provider_hash = s.provider_hash and ls.size = s.size))`;
 
 /**
@@ -90,12 +93,13 @@ export async function commitSnapshot(trx: Db, profileId: string, jobId: string):
     where ls.profile_id = ${profileId}
       and not exists (select 1 from scan_items s where s.job_id = ${jobId} and ${samePath('s.path', 'ls.path')} and s.status <> 'removed')`.execute(trx);
   await sql`
-    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, provider_hash, status, reason, job_id, listed_at)
-    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.provider_hash, s.status, s.reason, ${jobId}, s.listed_at
+    insert into listing_snapshots (profile_id, path, file_id, size, modified_at, provider_hash, revision, status, reason, job_id, listed_at)
+    select ${profileId}, s.path, s.file_id, s.size, s.modified_at, s.provider_hash, s.revision, s.status, s.reason, ${jobId}, s.listed_at
     from scan_items s
     where s.job_id = ${jobId} and s.status in ('filtered', 'done', 'failed')
     on conflict (profile_id, md5(path)) do update set
       file_id = excluded.file_id, size = excluded.size, modified_at = excluded.modified_at, provider_hash = excluded.provider_hash,
+      revision = excluded.revision,
       status = excluded.status, reason = excluded.reason, job_id = excluded.job_id, listed_at = excluded.listed_at`.execute(trx);
   await trx.updateTable('profiles').set({ snapshot_job_id: jobId }).where('id', '=', profileId).execute();
   const cursor = snapshotCursor(jobId);
@@ -127,8 +131,8 @@ export async function currentProviderCursor(db: Db, profileId: string): Promise<
  */
 export async function carryOverSnapshot(trx: Db, profileId: string, jobId: string): Promise<void> {
   await sql`
-    insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, status, outcome, reason, track_id, listed_at)
-    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash,
+    insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, revision, status, outcome, reason, track_id, listed_at)
+    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, ls.provider_hash, ls.revision,
            case when ls.status = 'filtered' then 'filtered' else 'unchanged' end,
            case when ls.status = 'filtered' then null else 'unchanged' end,
            ls.reason,

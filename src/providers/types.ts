@@ -10,9 +10,12 @@ export interface ProviderFile extends TrackFile {
   mimeType: string | null;
   /** A content hash the provider computed, as `algo:value` (only comparable within one provider). */
   providerHash: string | null;
+  /** The provider's tag for this version of the file (an HTTP ETag): not a content hash, but a file
+   * listed with another revision than before has changed, whatever its size and time say. */
+  revision: string | null;
 }
 
-export const PROVIDER_FILE_KEYS = [...TRACK_FILE_KEYS, 'mimeType', 'providerHash'] as const satisfies readonly (keyof ProviderFile)[];
+export const PROVIDER_FILE_KEYS = [...TRACK_FILE_KEYS, 'mimeType', 'providerHash', 'revision'] as const satisfies readonly (keyof ProviderFile)[];
 
 export interface ListPage {
   files: ProviderFile[];

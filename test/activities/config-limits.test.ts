@@ -63,7 +63,7 @@ describe('SyncConfig limits', () => {
   test(`a listing page of ${MAX_LIST_PAGE_SIZE} files fits one statement`, { timeout: 120_000 }, async () => {
     const { jobId } = await newJob('page');
     const files = Array.from({ length: MAX_LIST_PAGE_SIZE }, (_, i) => ({
-      fileId: `f${i}`, path: `d/${i}.mp3`, size: i, modifiedAt: new Date(), mimeType: 'audio/mpeg', providerHash: `md5:${i}`,
+      fileId: `f${i}`, path: `d/${i}.mp3`, size: i, modifiedAt: new Date(), mimeType: 'audio/mpeg', providerHash: `md5:${i}`, revision: `"r${i}"`,
     }));
     assert.equal(await upsertListedFiles(testDb.db, jobId, files), MAX_LIST_PAGE_SIZE);
   });

@@ -42,7 +42,7 @@ describe('music-sync command line', () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: music-sync <command>/);
-    assert.match(help.stdout, /scan <dir>/);
+    assert.match(help.stdout, /scan <dir\|url>/);
     assert.match(help.stdout, /3 a sync that needs review/);
 
     const unknown = await runCli(['frobnicate']);

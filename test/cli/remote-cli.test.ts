@@ -99,6 +99,16 @@ describe('music-sync scan of a remote location', () => {
     oneLine(badKey.stderr);
     assert.match(badKey.stderr, /MUSIC_SYNC_SECRET_KEY/);
 
+    // profile add tries the credentials before it stores anything.
+    const refused = await runCli(['profile', 'add', 'locked', '--root', new URL('tunes/', webdav.url).href, '--data-dir', dataDir], {
+      env: envWith({ MUSIC_SYNC_WEBDAV_USER: webdav.username, MUSIC_SYNC_WEBDAV_PASSWORD: 'not-it' }),
+    });
+    assert.equal(refused.code, 1, refused.stderr);
+    oneLine(refused.stderr);
+    assert.match(refused.stderr, /refused the credentials .*: the profile was not added/);
+    const listed = await runCli(['profile', 'list', '--json', '--data-dir', dataDir], { env: envWith({}) });
+    assert.ok(!(JSON.parse(listed.stdout) as { name: string }[]).some((p) => p.name === 'locked'));
+
     const wrongPassword = await runCli(['scan', new URL('tunes/', webdav.url).href, '--data-dir', dataDir], {
       env: envWith({ MUSIC_SYNC_WEBDAV_USER: webdav.username, MUSIC_SYNC_WEBDAV_PASSWORD: 'not-it' }),
     });

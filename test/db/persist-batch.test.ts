@@ -45,7 +45,7 @@ async function library() {
     const jobId = randomUUID();
     await insertJob(db, { id: jobId, profileId: profile.id, provider: 'local', mode: 'full', workflowId: 'wf', status: 'running' });
     await upsertListedFiles(db, jobId, listing.map((f) => ({
-      fileId: f.fileId, path: f.path, size: 1, modifiedAt: null, mimeType: null, providerHash: null,
+      fileId: f.fileId, path: f.path, size: 1, modifiedAt: null, mimeType: null, providerHash: null, revision: null,
     })));
     await db.updateTable('scan_items').set({ status: 'pending' }).where('job_id', '=', jobId).execute();
     const items = new Map((await db.selectFrom('scan_items').select(['id', 'path']).where('job_id', '=', jobId).execute()).map((i) => [i.path, i.id]));

@@ -96,6 +96,10 @@ async function profileFor(root: string, label: string, provider: Kind = 'faulty'
  * recording it holds (identity by path, as every sync without audio evidence has). */
 const FOLLOWS_SWAPS: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: false, s3: false };
 const TELLS_RECORDINGS_APART: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: true, s3: false };
+/** Two files of one size swapped by renames keep their times: a listing sees the swap by file ids
+ * (inodes), content hashes (S3's MD5) or revision tags that follow content; rclone's WebDAV has none
+ * of these (its ETag is made of the time and size), so only a full sync sees that swap there. */
+const LISTING_SEES_SWAPS: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: false, s3: true };
 
 async function run(start: Promise<StartedSync>): Promise<{ result: SyncResult; jobId: string }> {
   const started = await start;
@@ -291,7 +295,7 @@ describe('incremental sync', () => {
       fc.record({ kind: fc.constant('replace' as const), i: fc.nat(), j: fc.nat() }),
       // The moves that fool an identity built on inode numbers alone.
       fc.record({ kind: fc.constant('recreate' as const), i: fc.nat(), name: fc.nat(30) }),
-      fc.record({ kind: fc.constant('swap' as const), i: fc.nat(), j: fc.nat() }),
+      ...(LISTING_SEES_SWAPS[provider] ? [fc.record({ kind: fc.constant('swap' as const), i: fc.nat(), j: fc.nat() })] : []),
       fc.record({ kind: fc.constant('retaggedCopy' as const), i: fc.nat(), j: fc.nat(), title: fc.string({ minLength: 1, maxLength: 12 }) }),
       fc.record({ kind: fc.constant('changeDevice' as const), i: fc.nat(), folder: fc.constantFrom('a', 'e') }),
     );

@@ -70,6 +70,7 @@ export async function listPage(root: LocalPath, rootText: string, pageToken: str
           modifiedAt: new Date(Number(stat.mtimeMs)),
           mimeType: null,
           providerHash: null,
+          revision: null,
         });
         last = path;
         if (full()) return false;

@@ -32,6 +32,8 @@ export function toListPage(out: ListObjectsV2CommandOutput, prefix: string, what
       modifiedAt: object.LastModified ?? null,
       mimeType: null,
       providerHash: providerHashOfEtag(object.ETag),
+      // Multipart ETags too: not a content hash, but another ETag is another object.
+      revision: object.ETag ?? null,
     });
   }
   const page: ListPage = { files };

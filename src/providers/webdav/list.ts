@@ -139,6 +139,7 @@ function readFolder(root: readonly string[], rel: readonly string[], entries: re
           modifiedAt: entry.modifiedAt,
           mimeType: entry.contentType,
           providerHash: providerHashOf(entry.checksums),
+          revision: entry.etag,
         },
       });
     }

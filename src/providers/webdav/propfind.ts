@@ -21,6 +21,8 @@ export interface DavEntry {
   fileId: string | null;
   /** ownCloud/Nextcloud's `oc:checksums` text, `SHA1:… MD5:…`. */
   checksums: string | null;
+  /** `getetag`: the server's tag for this version of the resource. */
+  etag: string | null;
 }
 
 const PROPFIND_BODY =
@@ -86,6 +88,7 @@ function entryOf(response: DAVResultResponse): DavEntry {
     contentType: contentType || null,
     fileId: textOf(props.fileid) || null,
     checksums: allText(props.checksums).join(' ') || null,
+    etag: textOf(props.getetag) || null,
   };
 }
 
