@@ -222,5 +222,22 @@ describe('remote libraries end to end (rclone WebDAV and S3 servers)', { timeout
     }
     const renamed = (await stack.sync.tracks(overS3.id)).find((tr) => tr.path.startsWith('renamed'));
     assert.equal(renamed?.id, before.get(lib[0]!.path), 'a renamed object keeps its track over S3 (same MD5)');
+
+    // Two recordings of one size swapped by renames keep their sizes and times: the S3 listing's
+    // MD5s (and revision tags) still show both changed.
+    const tags = { title: 'Twin', artists: ['Someone'], album: 'Twins' };
+    const [x, y] = [await writeTrackFile(root, 'Twins/x.mp3', tags, { seed: 101 }), await writeTrackFile(root, 'Twins/y.mp3', tags, { seed: 102 })];
+    assert.equal(x.size, y.size);
+    const old = new Date(Date.now() - 3_600_000);
+    for (const f of [x, y]) await fs.utimes(f.absPath, old, old);
+    assert.equal((await incrementalSync(overS3.id)).status, 'completed');
+    const hashOf = async (at: string) => (await stack.sync.tracks(overS3.id)).find((tr) => tr.path === at)?.contentHash;
+    const [hx, hy] = [await hashOf('Twins/x.mp3'), await hashOf('Twins/y.mp3')];
+    await fs.rename(x.absPath, `${x.absPath}.swap`);
+    await fs.rename(y.absPath, x.absPath);
+    await fs.rename(`${x.absPath}.swap`, y.absPath);
+    const swapped = await incrementalSync(overS3.id);
+    assert.equal(swapped.itemsProcessed - swapped.itemsUnchanged, 2, 'both swapped files were read again');
+    assert.deepEqual([await hashOf('Twins/x.mp3'), await hashOf('Twins/y.mp3')], [hy, hx]);
   });
 });
