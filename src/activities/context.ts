@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { getJob } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
 import type { Profile, SyncJobRow } from '../db/schema.ts';
@@ -32,7 +33,8 @@ export async function loadJobContext(deps: ActivityDeps, jobId: string): Promise
     const provider = providers.create(profile, { secrets, tempDir, throttleBoard: dbThrottleBoard(db) });
     return { job, profile, provider, tempDir };
   } catch (err) {
-    if (err instanceof SecretKeyError) throw invalidInput(err.message);
+    // Without the key that sealed them (or with another), no retry can open the credentials.
+    if (err instanceof SecretKeyError) throw ApplicationFailure.nonRetryable(err.message, 'SecretKey');
     throw toActivityFailure(err);
   }
 }

@@ -71,6 +71,11 @@ describe('music-sync scan of a remote location', () => {
     const profiles = JSON.parse(list.stdout) as { provider: string; root: string }[];
     assert.deepEqual(profiles.map((p) => p.provider).sort(), ['s3', 'webdav']);
     for (const secret of [webdav.password, s3.secretAccessKey]) assert.ok(!list.stdout.includes(secret));
+
+    // A worker without the key cannot open the stored credentials: the sync fails, saying why.
+    const keyless = await runCli(['scan', 's3://tunes', '--endpoint', s3.endpoint, '--data-dir', dataDir], { env: envWith({ MUSIC_SYNC_SECRET_KEY: undefined }) });
+    assert.equal(keyless.code, 1, keyless.stderr);
+    assert.match(keyless.stdout + keyless.stderr, /MUSIC_SYNC_SECRET_KEY is needed to read them/);
   });
 
   test('wrong input is one line: credentials in a URL, no key, no credentials and no terminal', { timeout: 300_000 }, async () => {
