@@ -55,7 +55,7 @@ export interface ReadTrackOptions {
   tempDir?: string;
 }
 
-type ReadableFile = Pick<ProviderFile, 'fileId' | 'path' | 'mimeType'> & Partial<Pick<ProviderFile, 'size' | 'providerHash'>>;
+type ReadableFile = Pick<ProviderFile, 'fileId' | 'path' | 'mimeType'> & Partial<Pick<ProviderFile, 'size' | 'providerHash' | 'revision'>>;
 
 export async function readTrack(provider: StorageProvider, file: ReadableFile, options: ReadTrackOptions): Promise<ReadTrackResult> {
   const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;

@@ -26,6 +26,10 @@ export interface ListPage {
   unlisted?: { path: string; reason: string; /** The whole folder under `path` went unseen. */ folder?: boolean }[];
 }
 
+/** A listed file to read: its id and path, and where known the size and revision it was listed with
+ * (a provider that can pins its reads to that revision, so the tags read are of the listed version). */
+export type FileToRead = Pick<ProviderFile, 'fileId' | 'path'> & Partial<Pick<ProviderFile, 'size' | 'revision'>>;
+
 /** Random access to one file's bytes. Providers implement it over pread, HTTP Range, etc. */
 export interface RandomAccessReader {
   readonly size: number;
@@ -75,10 +79,10 @@ export interface StorageProvider {
   list(pageToken: string | undefined, pageSize: number): Promise<ListPage>;
   /** Opens a file for ranged reads; throws ProviderError(notFound) when it is gone. Over a network,
    * reads are coalesced and read ahead, and `size` is the file's size as the server states it now. */
-  open(file: Pick<ProviderFile, 'fileId' | 'path'> & { size?: number }, context?: ProviderContext): Promise<RandomAccessReader>;
+  open(file: FileToRead, context?: ProviderContext): Promise<RandomAccessReader>;
   /** Network providers: copies the whole file once, streamed, into `target` (a new file the caller
    * named and deletes), resuming after a broken transfer. Answers the bytes transferred. */
-  download?(file: Pick<ProviderFile, 'fileId' | 'path'> & { size?: number }, target: string, context?: ProviderContext): Promise<{ bytesRead: number }>;
+  download?(file: FileToRead, target: string, context?: ProviderContext): Promise<{ bytesRead: number }>;
   /** Providers with a change feed; without one, an incremental sync diffs a full listing against
    * the profile's snapshot (the local folder's feed is exactly that diff). */
   readonly changeFeed?: ChangeFeed;

@@ -211,6 +211,22 @@ test('a file overwritten while it is read fails the read rather than mixing two 
   }
 });
 
+test('a file overwritten since it was listed is not read as the listed version', async () => {
+  const key = 'Library/relisted.mp3';
+  await writeFile(onDisk(key), randomBytes(200_000));
+  try {
+    const listed = (await provider().list(undefined, 1000)).files.find((f) => f.path === 'relisted.mp3')!;
+    assert.ok(listed.revision, 'the listing carries the ETag');
+    await writeFile(onDisk(key), randomBytes(200_000)); // same size: only the ETag tells
+    await assert.rejects(provider().open(listed), rejectsAs('invalid', /changed since it was listed/));
+    const again = (await provider().list(undefined, 1000)).files.find((f) => f.path === 'relisted.mp3')!;
+    assert.notEqual(again.revision, listed.revision);
+    await (await provider().open(again)).close();
+  } finally {
+    await rm(onDisk(key), { force: true });
+  }
+});
+
 test('wrong credentials are unauthorized, and no message holds the secret', async () => {
   const secret = 'not-the-secret-0123456789';
   await assert.rejects(provider(undefined, { accessKeyId: server.accessKeyId, secretAccessKey: secret }).validate(), (e: unknown) => {
@@ -276,7 +292,7 @@ test('a SlowDown answer is waited out (Retry-After) and the request made again',
     const page = await providerAt(srv.endpoint).list(undefined, 100);
     assert.deepEqual(page.files, [{
       fileId: 'a.mp3', path: 'a.mp3', size: 3, modifiedAt: new Date('2026-01-02T03:04:05.000Z'), mimeType: null,
-      providerHash: 'md5:900150983cd24fb0d6963f7d28e17f72',
+      providerHash: 'md5:900150983cd24fb0d6963f7d28e17f72', revision: '"900150983cd24fb0d6963f7d28e17f72"',
     }]);
     assert.equal(srv.requests.length, 2);
     assert.match(srv.requests[0]!, /^GET \/bucket\/?\?list-type=2&max-keys=100&prefix=Library%2F$/, 'path-style on an IP endpoint');

@@ -14,13 +14,15 @@ export interface S3Object {
 type Body = AsyncIterable<Uint8Array> & { destroy?: () => void };
 
 /**
- * Ranged GETs of one object, pinned to the version the first answer came from: every later request
- * sends `If-Match` with that ETag, so a file overwritten while it is read (or while a download
- * resumes) fails the read instead of mixing the bytes of two versions. An empty object answers any
- * range with 416, which the readers take as "empty".
+ * Ranged GETs of one object, pinned to the version it was listed with (its ETag), else to the version
+ * the first answer came from: every request sends `If-Match` with that ETag, so a file overwritten
+ * since it was listed or while it is read (or while a download resumes) fails the read instead of
+ * pairing the listed MD5 with another version's tags, or mixing two versions' bytes. An empty object
+ * answers any range with 416, which the readers take as "empty".
  */
-export function s3FetchRange(object: S3Object): FetchRange {
-  let etag: string | undefined;
+export function s3FetchRange(object: S3Object, listedEtag?: string | null): FetchRange {
+  let etag: string | undefined = listedEtag ?? undefined;
+  const since = etag === undefined ? 'while it was read' : 'since it was listed';
   return async (start, end, signal) => {
     const command = new GetObjectCommand({ Bucket: object.bucket, Key: object.key, Range: `bytes=${start}-${end ?? ''}`, IfMatch: etag });
     let out: GetObjectCommandOutput;
@@ -28,7 +30,7 @@ export function s3FetchRange(object: S3Object): FetchRange {
       out = await object.client.send(command, { abortSignal: signal });
     } catch (err) {
       if (etag !== undefined && isPreconditionFailed(err)) {
-        throw new ProviderError('invalid', `${object.what}: the file changed while it was read (another version is there now)`, { cause: err });
+        throw new ProviderError('invalid', `${object.what}: the file changed ${since} (another version is there now)`, { cause: err });
       }
       throw toRemoteError(err, object.what, object.bucket);
     }

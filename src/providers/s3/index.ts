@@ -4,7 +4,7 @@ import { downloadTo } from '../remote/download.ts';
 import { limiterFor, type AccountLimiter } from '../remote/limiter.ts';
 import { withRetry } from '../remote/retry.ts';
 import type {
-  ListPage, ProfileLocation, ProviderContext, ProviderEnvironment, ProviderFile, ProviderModule, ProviderProfile,
+  FileToRead, ListPage, ProfileLocation, ProviderContext, ProviderEnvironment, ProviderModule, ProviderProfile,
   RandomAccessReader, StorageProvider,
 } from '../types.ts';
 import { ProviderError } from '../types.ts';
@@ -26,8 +26,6 @@ export const S3_OPTIONAL_SECRET_NAMES = ['sessionToken'] as const;
  * with MD5 ETags) hash every file of a page before they answer. Reads use withRetry's default, a
  * timeout that restarts with every chunk received. */
 const LIST_ATTEMPT_TIMEOUT_MS = 120_000;
-
-type FileRef = Pick<ProviderFile, 'fileId' | 'path'> & { size?: number };
 
 /**
  * A bucket (and key prefix) on AWS S3 or a server speaking its API: MinIO, Backblaze B2, Cloudflare
@@ -66,15 +64,15 @@ export class S3Provider implements StorageProvider {
     return toListPage(out, this.root.prefix, formatS3Root(this.root));
   }
 
-  async open(file: FileRef, context?: ProviderContext): Promise<RandomAccessReader> {
+  async open(file: FileToRead, context?: ProviderContext): Promise<RandomAccessReader> {
     const { key, what } = this.objectOf(file);
-    const fetchRange = s3FetchRange({ client: this.client, bucket: this.root.bucket, key, what });
+    const fetchRange = s3FetchRange({ client: this.client, bucket: this.root.bucket, key, what }, file.revision);
     return openBlockReader({ fetchRange, limiter: this.limiter, what, tempDir: this.tempDir, signal: context?.signal, attemptTimeoutMs: context?.stallTimeoutMs });
   }
 
-  async download(file: FileRef, target: string, context?: ProviderContext): Promise<{ bytesRead: number }> {
+  async download(file: FileToRead, target: string, context?: ProviderContext): Promise<{ bytesRead: number }> {
     const { key, what } = this.objectOf(file);
-    const fetchRange = s3FetchRange({ client: this.client, bucket: this.root.bucket, key, what });
+    const fetchRange = s3FetchRange({ client: this.client, bucket: this.root.bucket, key, what }, file.revision);
     const { bytesRead } = await downloadTo({
       fetchRange, limiter: this.limiter, what, target, signal: context?.signal, expectedSize: file.size, attemptTimeoutMs: context?.stallTimeoutMs,
     });
@@ -97,7 +95,7 @@ export class S3Provider implements StorageProvider {
   }
 
   /** The key of a listed file (its id is its path) and its name for people. */
-  private objectOf(file: FileRef): { key: string; what: string } {
+  private objectOf(file: FileToRead): { key: string; what: string } {
     const key = keyOfPath(file.path, this.root.prefix);
     return { key, what: `s3://${this.root.bucket}/${key}` };
   }

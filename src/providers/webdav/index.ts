@@ -6,11 +6,11 @@ import { limiterFor, type AccountLimiter } from '../remote/limiter.ts';
 import { withRetry } from '../remote/retry.ts';
 import { RemoteRequestError } from '../remote/types.ts';
 import type {
+  FileToRead,
   ListPage,
   ProfileLocation,
   ProviderContext,
   ProviderEnvironment,
-  ProviderFile,
   ProviderModule,
   ProviderProfile,
   ProviderSecrets,
@@ -27,8 +27,6 @@ import { normalizeSettings, readSettings } from './settings.ts';
 /** Folders listed at once at most, whatever the connection limit: the listing is one walk, and the
  * batch loops reading files share the same connections. */
 const MAX_LOOKAHEAD = 8;
-
-type FileRef = Pick<ProviderFile, 'fileId' | 'path'> & { size?: number };
 
 /**
  * A folder on a WebDAV server (Nextcloud, ownCloud, Apache mod_dav, nginx, rclone, a NAS). Listed by
@@ -80,7 +78,7 @@ export class WebdavProvider implements StorageProvider {
     return listPage(this.rootSegments, (folder, signal) => this.listSubfolder(folder, signal), pageToken, pageSize, this.lookahead);
   }
 
-  async open(file: FileRef, context?: ProviderContext): Promise<RandomAccessReader> {
+  async open(file: FileToRead, context?: ProviderContext): Promise<RandomAccessReader> {
     const url = this.fileUrl(file.path);
     return openBlockReader({
       fetchRange: fetchRangeOf(this.client, url), limiter: this.limiter, what: decodeForPeople(url), tempDir: this.tempDir,
@@ -88,7 +86,7 @@ export class WebdavProvider implements StorageProvider {
     });
   }
 
-  async download(file: FileRef, target: string, context?: ProviderContext): Promise<{ bytesRead: number }> {
+  async download(file: FileToRead, target: string, context?: ProviderContext): Promise<{ bytesRead: number }> {
     const url = this.fileUrl(file.path);
     const { bytesRead } = await downloadTo({
       fetchRange: fetchRangeOf(this.client, url),
