@@ -59,7 +59,8 @@ export function processActivities(deps: ActivityDeps) {
           } catch (err) {
             if (ctx.cancellationSignal.aborted) throw err;
             if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message, bytesRead: err.bytesRead } satisfies ReadOutcome;
-            if (err instanceof ProviderError && (err.kind === 'notFound' || err.kind === 'invalid')) {
+            // This file's own verdict (gone, refused, changed, not a file): it fails alone.
+            if (err instanceof ProviderError && (err.kind === 'notFound' || err.kind === 'forbidden' || err.kind === 'invalid')) {
               const reason = err.kind === 'notFound' ? 'file disappeared before it could be read' : err.message;
               return { itemId, ok: false, reason, bytesRead: 0 } satisfies ReadOutcome;
             }

@@ -124,7 +124,9 @@ export interface ProviderModule<K extends string = string> {
   create(profile: ProviderProfile, environment: ProviderEnvironment): StorageProvider;
 }
 
-export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'unavailable' | 'rateLimited' | 'invalid' | 'cursorExpired';
+/** `unauthorized`: the credentials were refused (the whole account); `forbidden`: this one file or
+ * folder may not be read (a permission), so a file fails alone, a root fails its sync. */
+export type ProviderErrorKind = 'notFound' | 'unauthorized' | 'forbidden' | 'unavailable' | 'rateLimited' | 'invalid' | 'cursorExpired';
 
 /** The provider's verdict on a failure; activities turn it into retryable or non-retryable. */
 export class ProviderError extends Error {

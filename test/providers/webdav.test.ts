@@ -412,10 +412,10 @@ describe('behind a proxy that answers as other servers do', () => {
     }
   });
 
-  test('a refused root is unauthorized', async () => {
+  test('a refused root is forbidden (not a credentials problem, and not an empty library)', async () => {
     refusePrefix = '/library root/';
     try {
-      await rejectsWith(() => providerFor(proxyUrl).validate(), 'unauthorized');
+      await rejectsWith(() => providerFor(proxyUrl).validate(), 'forbidden');
     } finally {
       refusePrefix = undefined;
     }

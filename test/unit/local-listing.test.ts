@@ -238,17 +238,17 @@ describe('folders that cannot be read', () => {
       ok: [['f/1.mp3', 'g.mp3'], ['e', 'locked']],
     });
     assert.deepEqual(asNobody(root, `return await provider.open({ fileId: '', path: 'f/1.mp3' });`), {
-      error: { name: 'ProviderError', kind: 'unauthorized', message: `${root}/f/1.mp3 is not readable` },
+      error: { name: 'ProviderError', kind: 'forbidden', message: `${root}/f/1.mp3 is not readable` },
     });
   });
 
   test('an unreadable root is an error, not an empty listing', { skip: uid === undefined }, () => {
     const locked = path.join(root, 'locked');
     assert.deepEqual(asNobody(locked, 'await provider.validate();'), {
-      error: { name: 'ProviderError', kind: 'unauthorized', message: `music folder ${locked} is not readable` },
+      error: { name: 'ProviderError', kind: 'forbidden', message: `music folder ${locked} is not readable` },
     });
     assert.deepEqual(asNobody(locked, 'return await provider.list(undefined, 10);'), {
-      error: { name: 'ProviderError', kind: 'unauthorized', message: `${locked} is not readable` },
+      error: { name: 'ProviderError', kind: 'forbidden', message: `${locked} is not readable` },
     });
   });
 });

@@ -171,7 +171,7 @@ test('throttles, server errors, resets, short bodies and stalls are retried and 
 test('refusals are not retried and keep their kind; a changed file is noticed', options, async () => {
   await assert.rejects(open('/missing.mp3'), kindOf('notFound'));
   assert.equal(server.stats.requests, 1);
-  for (const [status, kind] of [[401, 'unauthorized'], [403, 'unauthorized']] as const) {
+  for (const [status, kind] of [[401, 'unauthorized'], [403, 'forbidden']] as const) {
     server.resetStats();
     server.faults = [{ kind: 'status', status }];
     await assert.rejects(open('/song.mp3'), kindOf(kind));

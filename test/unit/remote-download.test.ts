@@ -105,7 +105,7 @@ test('refusals are not retried; a file of another size than listed is not copied
   assert.equal(server.stats.requests, 1);
   server.resetStats();
   server.faults = [{ kind: 'status', status: 403 }];
-  await assert.rejects(download('/song.flac'), kindOf('unauthorized', /access denied/));
+  await assert.rejects(download('/song.flac'), kindOf('forbidden', /access denied/));
   assert.equal(server.stats.requests, 1);
   await assert.rejects(download('/song.flac', { expectedSize: 1000 }), kindOf('invalid', /changed since it was listed/));
 });

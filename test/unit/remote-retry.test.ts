@@ -68,7 +68,7 @@ test('failures are sorted in one place: throttled, transient, or permanent with 
   for (const s of [408, 500, 502, 504, 599]) assert.equal(status(s).verdict, 'transient', String(s));
   const cases: [number, ProviderErrorKind, RegExp][] = [
     [401, 'unauthorized', /^GET a\.mp3: not authorized/],
-    [403, 'unauthorized', /^GET a\.mp3: access denied/],
+    [403, 'forbidden', /^GET a\.mp3: access denied/],
     [404, 'notFound', /not found \(HTTP 404\)$/],
     [410, 'notFound', /not found/],
     [400, 'invalid', /refused/],
@@ -157,7 +157,7 @@ test('permanent refusals are made once and become their ProviderError', options,
     [404, 'notFound', /^GET song\.mp3: not found/],
     [410, 'notFound', /not found/],
     [401, 'unauthorized', /not authorized/],
-    [403, 'unauthorized', /^GET song\.mp3: access denied/],
+    [403, 'forbidden', /^GET song\.mp3: access denied/],
     [400, 'invalid', /refused/],
   ];
   for (const [status, kind, message] of cases) {

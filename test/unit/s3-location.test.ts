@@ -119,9 +119,9 @@ test('SDK errors: codes decide the verdict, statuses go on to the retry policy, 
   assert.ok(key instanceof ProviderError && key.kind === 'notFound' && key.message.includes(what));
   const bucket = toRemoteError(new NoSuchBucket({ ...meta(404), message: 'nope' }), what, 'music');
   assert.ok(bucket instanceof ProviderError && bucket.kind === 'unavailable' && /bucket "music" does not exist/.test(bucket.message));
-  for (const name of ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied']) {
-    const e = toRemoteError(new S3ServiceException({ name, ...meta(403), message: 'SECRET-in-server-text' }), what, 'music');
-    assert.ok(e instanceof ProviderError && e.kind === 'unauthorized', name);
+  for (const [name, kind] of [['InvalidAccessKeyId', 'unauthorized'], ['SignatureDoesNotMatch', 'unauthorized'], ['AccessDenied', 'forbidden']]) {
+    const e = toRemoteError(new S3ServiceException({ name: name!, ...meta(403), message: 'SECRET-in-server-text' }), what, 'music');
+    assert.ok(e instanceof ProviderError && e.kind === kind, name);
     assert.ok(!e.message.includes('SECRET'), name);
   }
   const slow = new S3ServiceException({ name: 'SlowDown', ...meta(503), message: 'Please reduce your request rate.' });

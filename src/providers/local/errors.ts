@@ -30,7 +30,7 @@ export function toProviderError(err: unknown, where: string): ProviderError {
   if (err instanceof ProviderError) return err;
   const code = errnoCode(err);
   if (isGone(err)) return new ProviderError('notFound', `${where} does not exist`, { cause: err });
-  if (code === 'EACCES' || code === 'EPERM') return new ProviderError('unauthorized', `${where} is not readable`, { cause: err });
+  if (code === 'EACCES' || code === 'EPERM') return new ProviderError('forbidden', `${where} is not readable`, { cause: err });
   // Failures that a retry cannot mend: a link loop, a name the system refuses, not a file at all.
   if (code === 'ELOOP' || code === 'ENAMETOOLONG' || code === 'ENXIO' || code === 'EISDIR') {
     return new ProviderError('invalid', `${where}: ${errnoReason(err)}`, { cause: err });

@@ -40,7 +40,7 @@ export class LocalProvider implements StorageProvider {
     try {
       await fs.access(this.rootPath.bytes, fs.constants?.R_OK ?? 4);
     } catch (err) {
-      throw new ProviderError('unauthorized', `music folder ${this.root} is not readable`, { cause: err });
+      throw new ProviderError('forbidden', `music folder ${this.root} is not readable`, { cause: err });
     }
   }
 

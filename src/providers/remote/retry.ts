@@ -83,7 +83,7 @@ function classifyStatus(err: RemoteRequestError, prefix: string): FailureClass {
     providerError: new ProviderError(kind, `${prefix}${message} (${reason})`, { cause: err }),
   });
   if (status === 401) return permanent('unauthorized', 'not authorized: check the credentials');
-  if (status === 403) return permanent('unauthorized', 'access denied');
+  if (status === 403) return permanent('forbidden', 'access denied');
   if (status === 404 || status === 410) return permanent('notFound', 'not found');
   if (status >= 400 && status <= 499) return permanent('invalid', 'refused by the server');
   return permanent('invalid', 'unexpected answer from the server');

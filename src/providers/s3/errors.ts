@@ -17,11 +17,14 @@ interface SdkError {
 // Every server family names its throttling differently: AWS SlowDown (503), MinIO and Garage
 // SlowDown or RequestLimitExceeded, B2 and Wasabi 429/503 with or without a code.
 const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests', 'TooManyRequestsException', 'RequestThrottled', 'RequestThrottledException', 'SlowDownRead']);
+/** Refusals of one object or bucket (a policy), not of the credentials. */
+const FORBIDDEN: Record<string, string> = {
+  AccessDenied: 'access denied: the key may not read it',
+  AllAccessDisabled: 'all access to this bucket has been disabled',
+};
 const UNAUTHORIZED: Record<string, string> = {
   InvalidAccessKeyId: 'the access key id is not known to the server',
   SignatureDoesNotMatch: 'the secret access key does not match the access key id',
-  AccessDenied: 'access denied: the key may not read this bucket',
-  AllAccessDisabled: 'all access to this bucket has been disabled',
   InvalidToken: 'the session token is not valid',
   ExpiredToken: 'the session token has expired',
   TokenRefreshRequired: 'the session token has expired',
@@ -80,6 +83,8 @@ export function toRemoteError(err: unknown, what: string, bucket: string): unkno
   }
   const unauthorized = code ? UNAUTHORIZED[code] : undefined;
   if (unauthorized) return new ProviderError('unauthorized', `${what}: ${unauthorized}`, { cause: err });
+  const forbidden = code ? FORBIDDEN[code] : undefined;
+  if (forbidden) return new ProviderError('forbidden', `${what}: ${forbidden}`, { cause: err });
   // A HEAD or a bodiless error has a status and a generic name (NotFound, Forbidden, Unknown).
   return new RemoteRequestError(status, `${what}: ${code && code !== 'Unknown' ? code : 'HTTP'} ${status}`, { retryAfterMs: retryAfter, cause: err });
 }
