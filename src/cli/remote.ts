@@ -1,7 +1,11 @@
 // Remote libraries on the command line: a scan argument that is a URL names its provider, and a new
 // remote profile's credentials come from the environment or a prompt, never from argv.
 import type { Settings } from '../app/settings.ts';
+import { defaultTempDir } from '../providers/remote/temp-files.ts';
+import { defaultProviders } from '../providers/registry.ts';
+import { ProviderError } from '../providers/types.ts';
 import { UsageError } from './args.ts';
+import type { CliContext } from './context.ts';
 import { ask, canPrompt } from './prompt.ts';
 
 export type RemoteKind = 'webdav' | 's3';
@@ -43,6 +47,17 @@ export function remoteSettings(kind: RemoteKind, options: RemoteOptions, setting
   return out;
 }
 
+/** Credentials the environment gives for `kind`, all of them, or undefined. */
+export function credentialsFromEnv(kind: RemoteKind, settings: Settings): Record<string, string> | undefined {
+  const env = settings.remote;
+  if (kind === 'webdav') {
+    return env.webdavUser !== undefined && env.webdavPassword !== undefined ? { username: env.webdavUser, password: env.webdavPassword } : undefined;
+  }
+  if (env.awsAccessKeyId === undefined || env.awsSecretAccessKey === undefined) return undefined;
+  const keys = { accessKeyId: env.awsAccessKeyId, secretAccessKey: env.awsSecretAccessKey };
+  return env.awsSessionToken ? { ...keys, sessionToken: env.awsSessionToken } : keys;
+}
+
 /** A new remote profile's credentials: from the environment, else asked at the terminal. */
 export async function remoteCredentials(kind: RemoteKind, settings: Settings): Promise<Record<string, string>> {
   const env = settings.remote;
@@ -61,4 +76,28 @@ async function prompted(question: string, hidden: boolean, variable: string): Pr
   const answer = await ask(question, { hidden });
   if (!hidden && answer.trim() === '') throw new UsageError(`no answer given (or set ${variable})`);
   return hidden ? answer : answer.trim();
+}
+
+/** A remote location is tried with its credentials before it is stored: wrong ones or a location
+ * that is not a music folder are refused now, not at the first sync; a server that does not answer
+ * is said, and the profile is added anyway (its syncs check again). */
+export async function checkRemote(
+  ctx: CliContext,
+  kind: 'webdav' | 's3',
+  root: string,
+  settings: Record<string, unknown>,
+  secrets: Record<string, string>,
+): Promise<void> {
+  const providers = defaultProviders();
+  const location = await providers.normalizeProfile(kind, { root, settings }).catch((err: unknown) => {
+    throw err instanceof ProviderError ? new UsageError(err.message) : err;
+  });
+  const provider = providers.create({ provider: kind, ...location }, { secrets, tempDir: defaultTempDir() });
+  try {
+    await provider.validate();
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    if (err.kind === 'unavailable' || err.kind === 'rateLimited') ctx.out.warn(`could not check ${location.root} now (${err.message}); adding the profile anyway`);
+    else throw new Error(`${err.message}: the profile was not added`);
+  }
 }

@@ -13,13 +13,14 @@ import {
 import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
 import { countersOf, getJob, insertJob, listJobs } from '../db/jobs.ts';
-import { findProfileByRoot, getProfile, insertProfile, listProfiles } from '../db/profiles.ts';
+import { findProfileByRoot, getProfile, insertProfile, listProfiles, updateProfileSettings } from '../db/profiles.ts';
+import { deleteSecrets } from '../db/secrets.ts';
 import { failedItems, readCost } from '../db/scan-items.ts';
 import { currentCursor } from '../db/snapshots.ts';
 import { duplicateGroups, liveTracks, type DuplicateGroup } from '../db/tracks.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import { storeProfileSecrets } from '../secrets/profile-secrets.ts';
-import type { SecretBox } from '../secrets/secret-box.ts';
+import { profileSecretsMatch, storeProfileSecrets } from '../secrets/profile-secrets.ts';
+import { SecretKeyError, type SecretBox } from '../secrets/secret-box.ts';
 import { ProviderError, type ProfileLocation } from '../providers/types.ts';
 import {
   InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
@@ -111,8 +112,44 @@ export class SyncClient {
 
   async findProfileByRoot(provider: string, root: string, settings: Record<string, unknown> = {}): Promise<ProfileInfo | undefined> {
     const normalized = await this.normalize(provider, { root, settings });
-    const row = await findProfileByRoot(this.db, provider, normalized.root);
+    const endpoint = typeof normalized.settings.endpoint === 'string' ? normalized.settings.endpoint : undefined;
+    const row = await findProfileByRoot(this.db, provider, normalized.root, endpoint);
     return row ? toProfileInfo(row) : undefined;
+  }
+
+  /** Whether the profile's stored credentials are these (they are compared, never returned). */
+  async credentialsMatch(nameOrId: string, secrets: Readonly<Record<string, string>>): Promise<boolean> {
+    const row = await getProfile(this.db, nameOrId);
+    if (!row) throw new InvalidInputError(`no profile "${nameOrId}"`);
+    try {
+      return await profileSecretsMatch(this.db, this.options.secretBox, row.id, secrets);
+    } catch (err) {
+      if (err instanceof SecretKeyError) throw new InvalidInputError(err.message);
+      throw err;
+    }
+  }
+
+  /** Changes a profile's settings (merged over its own, checked by its provider) and replaces its
+   * credentials (all of them, in one transaction), for a connection that changed. */
+  async updateProfile(nameOrId: string, change: { settings?: Record<string, unknown>; secrets?: Readonly<Record<string, string>> }): Promise<ProfileInfo> {
+    const row = await getProfile(this.db, nameOrId);
+    if (!row) throw new InvalidInputError(`no profile "${nameOrId}"`);
+    const { settings } = await this.normalize(row.provider, { root: row.root, settings: { ...row.settings, ...change.settings } });
+    const secrets = change.secrets;
+    if (secrets) {
+      const missing = this.options.providers.secretNames(row.provider).filter((n) => secrets[n] === undefined);
+      if (missing.length > 0) throw new InvalidInputError(`a ${row.provider} profile needs ${missing.join(' and ')}`);
+      if (!this.options.secretBox) throw new InvalidInputError('MUSIC_SYNC_SECRET_KEY is not set: it is needed to store the profile\'s credentials');
+    }
+    const box = this.options.secretBox;
+    await this.db.transaction().execute(async (trx) => {
+      await updateProfileSettings(trx, row.id, settings);
+      if (secrets && box) {
+        await deleteSecrets(trx, row.id);
+        await storeProfileSecrets(trx, box, row.id, secrets);
+      }
+    });
+    return toProfileInfo((await getProfile(this.db, row.id))!);
   }
 
   async listProfiles(): Promise<ProfileInfo[]> {

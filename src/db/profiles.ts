@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './connect.ts';
 import type { Profile } from './schema.ts';
 
@@ -20,8 +21,20 @@ export async function getProfile(db: Db, idOrName: string): Promise<Profile | un
     .executeTakeFirst();
 }
 
-export async function findProfileByRoot(db: Db, provider: string, root: string): Promise<Profile | undefined> {
-  return db.selectFrom('profiles').selectAll().where('provider', '=', provider).where('root', '=', root).executeTakeFirst();
+/** The profile of a location: its provider, root and, for storage named by an endpoint (S3), the
+ * endpoint too (the same bucket name on another server is another library). */
+export async function findProfileByRoot(db: Db, provider: string, root: string, endpoint?: string): Promise<Profile | undefined> {
+  return db
+    .selectFrom('profiles')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('root', '=', root)
+    .where(sql<boolean>`settings->>'endpoint' is not distinct from ${endpoint ?? null}`)
+    .executeTakeFirst();
+}
+
+export async function updateProfileSettings(db: Db, id: string, settings: Record<string, unknown>): Promise<void> {
+  await db.updateTable('profiles').set({ settings: JSON.stringify(settings) }).where('id', '=', id).execute();
 }
 
 export async function listProfiles(db: Db): Promise<Profile[]> {

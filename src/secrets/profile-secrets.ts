@@ -1,5 +1,6 @@
 // A profile's credentials in and out of the secret store: sealed here, under the operator's key, each
 // bound to its profile and name so a value copied to another row does not open there.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/connect.ts';
 import { getSealedSecrets, putSecrets } from '../db/secrets.ts';
 import type { ProviderSecrets } from '../providers/types.ts';
@@ -37,4 +38,14 @@ export async function loadProfileSecrets(db: Db, box: SecretBox | undefined, pro
   });
   // fromEntries defines own properties, so no name (not even `__proto__`) reaches the prototype.
   return Object.freeze(Object.fromEntries(opened));
+}
+
+/** Whether a profile's stored credentials are exactly `secrets` (compared in constant time; nothing
+ * opened leaves this function). */
+export async function profileSecretsMatch(db: Db, box: SecretBox | undefined, profileId: string, secrets: ProviderSecrets): Promise<boolean> {
+  const stored = await loadProfileSecrets(db, box, profileId);
+  const names = Object.keys(secrets).sort();
+  if (names.join('\0') !== Object.keys(stored).sort().join('\0')) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return names.every((name) => timingSafeEqual(digest(stored[name]!), digest(secrets[name]!)));
 }

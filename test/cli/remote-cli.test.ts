@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { generateLibrary } from '../../src/testing/fixtures.ts';
+import { startFaultProxy } from '../../src/testing/fault-proxy.ts';
 import { startS3Server, startWebdavServer, type S3Server, type WebdavServer } from '../../src/testing/remote-servers.ts';
 import { runCli } from '../helpers/cli.ts';
 
@@ -118,6 +119,36 @@ describe('music-sync scan of a remote location', () => {
       env: envWith({ MUSIC_SYNC_WEBDAV_USER: webdav.username, MUSIC_SYNC_WEBDAV_PASSWORD: 'not-it' }),
     });
     assert.equal(wrongPassword.code, 1, wrongPassword.stderr);
-    assert.match(wrongPassword.stdout + wrongPassword.stderr, /refused the credentials/);
+    oneLine(wrongPassword.stderr);
+    assert.match(wrongPassword.stderr, /refused the credentials .*: the profile was not added/);
+    // Nothing was stored: the right password, given next, makes the profile.
+    const right = await runCli(['scan', new URL('tunes/', webdav.url).href, '--data-dir', dataDir], {
+      env: envWith({ MUSIC_SYNC_WEBDAV_USER: webdav.username, MUSIC_SYNC_WEBDAV_PASSWORD: webdav.password }),
+    });
+    assert.equal(right.code, 0, right.stderr);
+    assert.match(right.stdout, /6 added/);
+    assert.doesNotMatch(right.stderr, /updated the/);
+  });
+
+  test('the same bucket on another endpoint is another library; a rescan with new settings updates the profile', { timeout: 300_000 }, async () => {
+    const dataDir = path.join(tmp, 'data-endpoints');
+    const other = await startFaultProxy({ target: s3.endpoint });
+    try {
+      const env = envWith({ AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey });
+      const first = await runCli(['scan', 's3://tunes', '--endpoint', s3.endpoint, '--data-dir', dataDir], { env });
+      assert.equal(first.code, 0, first.stderr);
+      const second = await runCli(['scan', 's3://tunes', '--endpoint', other.url.replace(/\/$/, ''), '--data-dir', dataDir], { env });
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /6 added/, 'a full sync of a new profile, not the first one\'s incremental');
+      assert.ok(other.stats.requests > 0, 'the other endpoint was asked');
+      const tuned = await runCli(['scan', 's3://tunes', '--endpoint', s3.endpoint, '--max-connections', '3', '--data-dir', dataDir], { env });
+      assert.equal(tuned.code, 0, tuned.stderr);
+      assert.match(tuned.stderr, /updated the settings of profile tunes\b/);
+      const list = await runCli(['profile', 'list', '--json', '--data-dir', dataDir], { env });
+      const profiles = JSON.parse(list.stdout) as { name: string; settings: { endpoint?: string; maxConnections?: number } }[];
+      assert.deepEqual(profiles.map((p) => [p.name, p.settings.maxConnections ?? null]).sort(), [['tunes', 3], ['tunes-2', null]]);
+    } finally {
+      await other.stop();
+    }
   });
 });

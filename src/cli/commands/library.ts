@@ -1,10 +1,7 @@
 // Profiles and the library: profile add/list, tracks, duplicates. Database only, no Temporal.
-import { defaultTempDir } from '../../providers/remote/temp-files.ts';
-import { defaultProviders } from '../../providers/registry.ts';
-import { ProviderError } from '../../providers/types.ts';
 import { UsageError } from '../args.ts';
 import { withDb, type CliContext } from '../context.ts';
-import { providerOfLocation, remoteCredentials, remoteSettings, type RemoteOptions } from '../remote.ts';
+import { checkRemote, providerOfLocation, remoteCredentials, remoteSettings, type RemoteOptions } from '../remote.ts';
 import { formatDate, formatDuration, table, trackJson } from '../output.ts';
 
 export async function profileAddCommand(
@@ -27,30 +24,6 @@ export async function profileAddCommand(
     else ctx.out.print(`profile ${profile.name} (${profile.provider}) -> ${profile.root}`);
     return 0;
   });
-}
-
-/** A remote location is tried with its credentials before it is stored: wrong ones or a location
- * that is not a music folder are refused now, not at the first sync; a server that does not answer
- * is said, and the profile is added anyway (its syncs check again). */
-async function checkRemote(
-  ctx: CliContext,
-  kind: 'webdav' | 's3',
-  root: string,
-  settings: Record<string, unknown>,
-  secrets: Record<string, string>,
-): Promise<void> {
-  const providers = defaultProviders();
-  const location = await providers.normalizeProfile(kind, { root, settings }).catch((err: unknown) => {
-    throw err instanceof ProviderError ? new UsageError(err.message) : err;
-  });
-  const provider = providers.create({ provider: kind, ...location }, { secrets, tempDir: defaultTempDir() });
-  try {
-    await provider.validate();
-  } catch (err) {
-    if (!(err instanceof ProviderError)) throw err;
-    if (err.kind === 'unavailable' || err.kind === 'rateLimited') ctx.out.warn(`could not check ${location.root} now (${err.message}); adding the profile anyway`);
-    else throw new Error(`${err.message}: the profile was not added`);
-  }
 }
 
 export async function profileListCommand(ctx: CliContext): Promise<number> {

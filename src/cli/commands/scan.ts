@@ -9,7 +9,9 @@ import { UsageError } from '../args.ts';
 import { openServices, type CliContext } from '../context.ts';
 import { endingLines, exitCodeOf, followJob, reportReview } from '../follow.ts';
 import { profileNameFor } from '../names.ts';
-import { providerOfLocation, remoteCredentials, remoteSettings, type RemoteKind, type RemoteOptions } from '../remote.ts';
+import {
+  checkRemote, credentialsFromEnv, providerOfLocation, remoteCredentials, remoteSettings, type RemoteKind, type RemoteOptions,
+} from '../remote.ts';
 import { jobSummary, oneLine, trackJson } from '../output.ts';
 
 export async function scanCommand(
@@ -77,8 +79,10 @@ async function ensureProfile(
 ): Promise<ProfileInfo> {
   const { provider, root, settings } = location;
   const existing = await sync.findProfileByRoot(provider, root, settings);
-  if (existing) return existing;
+  if (existing) return provider === 'local' ? existing : refreshRemote(ctx, sync, existing, provider, settings);
   const secrets = provider === 'local' ? undefined : await remoteCredentials(provider, ctx.settings);
+  // Tried before it is stored: refused credentials or a location that is not a music folder leave nothing behind.
+  if (provider !== 'local' && secrets) await checkRemote(ctx, provider, root, settings, secrets);
   const taken = new Set((await sync.listProfiles()).map((p) => p.name));
   const base = profileNameFor(root);
   let name = base;
@@ -86,6 +90,29 @@ async function ensureProfile(
   const profile = await sync.registerProfile({ name, provider, root, settings, secrets });
   ctx.out.info(`created profile ${profile.name} for ${root}`);
   return profile;
+}
+
+/**
+ * A remote profile scanned again as the command line and environment say now: settings given are
+ * merged over its own, and credentials in the environment replace the stored ones once they are
+ * tried (a password changed, a key rotated); without any, the stored ones are used.
+ */
+async function refreshRemote(
+  ctx: CliContext,
+  sync: SyncClient,
+  profile: ProfileInfo,
+  kind: RemoteKind,
+  settings: Record<string, unknown>,
+): Promise<ProfileInfo> {
+  const given = credentialsFromEnv(kind, ctx.settings);
+  const secrets = given && !(await sync.credentialsMatch(profile.id, given)) ? given : undefined;
+  const merged = { ...profile.settings, ...settings };
+  const settingsChanged = JSON.stringify(merged) !== JSON.stringify(profile.settings);
+  if (!secrets && !settingsChanged) return profile;
+  if (secrets) await checkRemote(ctx, kind, profile.root, merged, secrets);
+  const updated = await sync.updateProfile(profile.id, { settings, secrets });
+  ctx.out.info(`updated the ${[settingsChanged ? 'settings' : '', secrets ? 'credentials' : ''].filter(Boolean).join(' and ')} of profile ${profile.name}`);
+  return updated;
 }
 
 /**
