@@ -1,7 +1,12 @@
 // A real HTTP server on 127.0.0.1 that serves files with Range support and fails on request the way
 // networks and storage servers do, counting what it receives and sends; and a FetchRange over it made
 // with the global fetch(), as a network provider would make one.
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import type { AddressInfo, Socket } from 'node:net';
 import { parseRetryAfter } from '../../src/providers/remote/retry-after.ts';
 import { type FetchRange, RemoteRequestError } from '../../src/providers/remote/types.ts';
@@ -194,4 +199,28 @@ export function fetchRangeOver(url: string): FetchRange {
       },
     };
   };
+}
+
+/** A range server and an empty temp dir for one test file: started before its tests, its faults and
+ * counts cleared before each, and the temp dir checked empty after each (nothing left behind). */
+export function useRangeServer(files: Record<string, Uint8Array>, prefix: string): { server: RangeServer; tempDir: string } {
+  const used = {} as { server: RangeServer; tempDir: string };
+  before(async () => {
+    used.server = await startRangeServer(files);
+    used.tempDir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  });
+  after(async () => {
+    await used.server.close();
+    await rm(used.tempDir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    used.server.faults = [];
+    used.server.faultFor = undefined;
+    used.server.ignoreRange = false;
+    used.server.resetStats();
+  });
+  afterEach(async () => {
+    assert.deepEqual(await readdir(used.tempDir), [], 'no temporary file is left behind');
+  });
+  return used;
 }

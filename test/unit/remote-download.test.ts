@@ -1,46 +1,26 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { type DownloadOptions, downloadTo } from '../../src/providers/remote/download.ts';
 import { AccountLimiter } from '../../src/providers/remote/limiter.ts';
 import { sweepTempFiles, tempFilePath } from '../../src/providers/remote/temp-files.ts';
 import { ProviderError, type ProviderErrorKind } from '../../src/providers/types.ts';
-import { type RangeServer, startRangeServer } from '../helpers/range-server.ts';
+import { useRangeServer } from '../helpers/range-server.ts';
 
 const options = { timeout: 10_000 };
 const song = randomBytes(2 * 1024 * 1024 + 17);
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-let server: RangeServer;
-let tempDir: string;
-
-before(async () => {
-  server = await startRangeServer({ '/song.flac': song, '/empty.mp3': new Uint8Array(0) });
-  tempDir = await mkdtemp(path.join(os.tmpdir(), 'music-sync-download-'));
-});
-after(async () => {
-  await server.close();
-  await rm(tempDir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  server.faults = [];
-  server.faultFor = undefined;
-  server.ignoreRange = false;
-  server.resetStats();
-});
-afterEach(async () => {
-  assert.deepEqual(await readdir(tempDir), [], 'no temporary file is left behind');
-});
+const used = useRangeServer({ '/song.flac': song, '/empty.mp3': new Uint8Array(0) }, 'music-sync-download-');
 
 /** Downloads into a new temporary file, reads it and deletes it, as a caller does. */
 async function download(file: string, extra: Partial<DownloadOptions> = {}) {
-  const target = await tempFilePath(tempDir);
+  const target = await tempFilePath(used.tempDir);
   try {
     const result = await downloadTo({
-      fetchRange: server.fetchRange(file),
+      fetchRange: used.server.fetchRange(file),
       limiter: new AccountLimiter({ account: 'test', maxConcurrency: 4, throttleBackoffMs: 10 }),
       what: `GET ${file}`,
       target,
@@ -62,38 +42,38 @@ test('one streamed GET copies the file', options, async () => {
   assert.equal(sha(bytes), sha(song));
   assert.equal(size, song.length);
   assert.equal(bytesRead, song.length);
-  assert.equal(server.stats.requests, 1);
-  assert.equal(server.stats.bytesSent, song.length);
+  assert.equal(used.server.stats.requests, 1);
+  assert.equal(used.server.stats.bytesSent, song.length);
 });
 
 test('a transfer cut short resumes with Range from the bytes written', options, async () => {
-  server.faults = [{ kind: 'truncate', after: 300_000 }];
+  used.server.faults = [{ kind: 'truncate', after: 300_000 }];
   const { bytesRead, bytes } = await download('/song.flac');
   assert.equal(sha(bytes), sha(song));
-  assert.equal(server.stats.requests, 2);
-  assert.equal(server.stats.ranges[0], 'bytes=0-');
-  const resumedAt = Number(/^bytes=(\d+)-$/.exec(server.stats.ranges[1] ?? '')?.[1]);
+  assert.equal(used.server.stats.requests, 2);
+  assert.equal(used.server.stats.ranges[0], 'bytes=0-');
+  const resumedAt = Number(/^bytes=(\d+)-$/.exec(used.server.stats.ranges[1] ?? '')?.[1]);
   assert.ok(resumedAt > 0 && resumedAt <= 300_000, `resumed at ${resumedAt}`);
   assert.equal(bytesRead, song.length, 'every byte received was kept');
 });
 
 test('transfers that keep breaking after progress are not limited by the attempts', options, async () => {
-  server.faults = Array.from({ length: 6 }, () => ({ kind: 'truncate', after: 200_000 }) as const);
+  used.server.faults = Array.from({ length: 6 }, () => ({ kind: 'truncate', after: 200_000 }) as const);
   const { bytes } = await download('/song.flac', { policy: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 2 } });
   assert.equal(sha(bytes), sha(song));
-  assert.equal(server.stats.requests, 7);
+  assert.equal(used.server.stats.requests, 7);
 });
 
-test('resets, server errors and a stall mid-body are retried', options, async () => {
-  server.faults = [{ kind: 'reset' }, { kind: 'status', status: 500 }, { kind: 'stall', after: 100_000 }, { kind: 'status', status: 503, retryAfter: '0' }];
+test('resets, used.server errors and a stall mid-body are retried', options, async () => {
+  used.server.faults = [{ kind: 'reset' }, { kind: 'status', status: 500 }, { kind: 'stall', after: 100_000 }, { kind: 'status', status: 503, retryAfter: '0' }];
   const { bytes } = await download('/song.flac', { attemptTimeoutMs: 200 });
   assert.equal(sha(bytes), sha(song));
-  assert.equal(server.stats.requests, 5);
+  assert.equal(used.server.stats.requests, 5);
 });
 
-test('a server that ignores Range on the resume makes the copy start over', options, async () => {
-  server.ignoreRange = true;
-  server.faults = [{ kind: 'truncate', after: 500_000 }];
+test('a used.server that ignores Range on the resume makes the copy start over', options, async () => {
+  used.server.ignoreRange = true;
+  used.server.faults = [{ kind: 'truncate', after: 500_000 }];
   const { bytes, bytesRead } = await download('/song.flac');
   assert.equal(sha(bytes), sha(song));
   assert.equal(bytes.length, song.length);
@@ -102,23 +82,23 @@ test('a server that ignores Range on the resume makes the copy start over', opti
 
 test('refusals are not retried; a file of another size than listed is not copied', options, async () => {
   await assert.rejects(download('/gone.flac'), kindOf('notFound'));
-  assert.equal(server.stats.requests, 1);
-  server.resetStats();
-  server.faults = [{ kind: 'status', status: 403 }];
+  assert.equal(used.server.stats.requests, 1);
+  used.server.resetStats();
+  used.server.faults = [{ kind: 'status', status: 403 }];
   await assert.rejects(download('/song.flac'), kindOf('forbidden', /access denied/));
-  assert.equal(server.stats.requests, 1);
+  assert.equal(used.server.stats.requests, 1);
   await assert.rejects(download('/song.flac', { expectedSize: 1000 }), kindOf('invalid', /changed since it was listed/));
 });
 
 test('an existing target is never overwritten; an empty file is copied', options, async () => {
-  const target = path.join(tempDir, 'mine.flac');
+  const target = path.join(used.tempDir, 'mine.flac');
   await writeFile(target, 'keep me');
   await assert.rejects(
-    downloadTo({ fetchRange: server.fetchRange('/song.flac'), limiter: new AccountLimiter({ account: 't', maxConcurrency: 1 }), what: 'GET song.flac', target }),
+    downloadTo({ fetchRange: used.server.fetchRange('/song.flac'), limiter: new AccountLimiter({ account: 't', maxConcurrency: 1 }), what: 'GET song.flac', target }),
     { code: 'EEXIST' },
   );
   assert.equal(await readFile(target, 'utf8'), 'keep me');
-  assert.equal(server.stats.requests, 0);
+  assert.equal(used.server.stats.requests, 0);
   await rm(target);
 
   const { size, bytes } = await download('/empty.mp3', { expectedSize: 0 });
@@ -127,36 +107,36 @@ test('an existing target is never overwritten; an empty file is copied', options
 });
 
 test("the caller's abort stops the transfer at once", options, async () => {
-  server.faults = [{ kind: 'stall', after: 10_000 }];
+  used.server.faults = [{ kind: 'stall', after: 10_000 }];
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('cancelled')), 100);
   await assert.rejects(download('/song.flac', { signal: controller.signal, attemptTimeoutMs: 5000 }), /cancelled/);
-  assert.equal(server.stats.requests, 1);
+  assert.equal(used.server.stats.requests, 1);
 });
 
 test('temporary files: our names, swept only when stale and only ours', options, async () => {
-  const ours = await tempFilePath(path.join(tempDir, 'nested'));
+  const ours = await tempFilePath(path.join(used.tempDir, 'nested'));
   assert.match(path.basename(ours), new RegExp(`^music-sync-${process.pid}-[0-9a-f-]{36}\\.part$`));
-  assert.notEqual(await tempFilePath(tempDir), await tempFilePath(tempDir));
-  const stale = await tempFilePath(tempDir);
-  const fresh = await tempFilePath(tempDir);
+  assert.notEqual(await tempFilePath(used.tempDir), await tempFilePath(used.tempDir));
+  const stale = await tempFilePath(used.tempDir);
+  const fresh = await tempFilePath(used.tempDir);
   await writeFile(stale, 'x');
   await writeFile(fresh, 'x');
-  await writeFile(path.join(tempDir, 'music-sync-notes.part'), 'not ours');
+  await writeFile(path.join(used.tempDir, 'music-sync-notes.part'), 'not ours');
   const old = new Date(Date.now() - 3_600_000);
   await utimes(stale, old, old);
-  await utimes(path.join(tempDir, 'music-sync-notes.part'), old, old);
-  assert.equal(await sweepTempFiles(tempDir, 60_000), 1);
+  await utimes(path.join(used.tempDir, 'music-sync-notes.part'), old, old);
+  assert.equal(await sweepTempFiles(used.tempDir, 60_000), 1);
   await assert.rejects(stat(stale), { code: 'ENOENT' });
   await stat(fresh);
-  await stat(path.join(tempDir, 'music-sync-notes.part'));
-  assert.equal(await sweepTempFiles(path.join(tempDir, 'missing'), 0), 0);
+  await stat(path.join(used.tempDir, 'music-sync-notes.part'));
+  assert.equal(await sweepTempFiles(path.join(used.tempDir, 'missing'), 0), 0);
   // A fresh file of a worker that is gone (killed mid-read) goes at once.
   const gone = spawnSync(process.execPath, ['-e', '']).pid;
-  const orphan = path.join(tempDir, path.basename(fresh).replace(`-${process.pid}-`, `-${gone}-`));
+  const orphan = path.join(used.tempDir, path.basename(fresh).replace(`-${process.pid}-`, `-${gone}-`));
   await writeFile(orphan, 'x');
-  assert.equal(await sweepTempFiles(tempDir, 60_000), 1);
+  assert.equal(await sweepTempFiles(used.tempDir, 60_000), 1);
   await assert.rejects(stat(orphan), { code: 'ENOENT' });
   await stat(fresh);
-  for (const name of await readdir(tempDir)) await rm(path.join(tempDir, name), { recursive: true });
+  for (const name of await readdir(used.tempDir)) await rm(path.join(used.tempDir, name), { recursive: true });
 });
