@@ -160,6 +160,11 @@ export async function writeHostileFolder(root: string, outsideDir: string, lock:
     await fs.mkdir(dir);
     await fs.writeFile(path.join(dir, 'song.mp3'), encodeMp3({ title: 'Locked In' }, seed++));
     await fs.chmod(dir, 0o000);
+    // And a file it may list but not read: that file fails alone, the sync goes on.
+    const unreadable = rel('Specials', 'unreadable.mp3');
+    await fs.writeFile(path.join(root, 'Specials', 'unreadable.mp3'), encodeMp3({ title: 'Keep Out' }, seed++));
+    await fs.chmod(path.join(root, 'Specials', 'unreadable.mp3'), 0o000);
+    entries.push({ path: unreadable.text, bytes: unreadable.bytes, verdict: 'failed', why: 'a file its worker may not read' });
     locked = { path: 'Locked', restore: () => fs.chmod(dir, 0o755) };
   }
   return { entries, locked, outsideFile };
