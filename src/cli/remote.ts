@@ -47,28 +47,35 @@ export function remoteSettings(kind: RemoteKind, options: RemoteOptions, setting
   return out;
 }
 
-/** Credentials the environment gives for `kind`, all of them, or undefined. */
-export function credentialsFromEnv(kind: RemoteKind, settings: Settings): Record<string, string> | undefined {
+/** Asks for one credential the environment does not give; undefined: do not ask. */
+type Ask = (question: string, hidden: boolean, variable: string) => Promise<string | undefined>;
+
+/** A remote profile's credentials: each from its variable, else from `ask`; undefined when one is
+ * neither set nor answered. */
+async function credentials(kind: RemoteKind, settings: Settings, ask: Ask): Promise<Record<string, string> | undefined> {
   const env = settings.remote;
   if (kind === 'webdav') {
-    return env.webdavUser !== undefined && env.webdavPassword !== undefined ? { username: env.webdavUser, password: env.webdavPassword } : undefined;
+    const username = env.webdavUser ?? (await ask('WebDAV user name: ', false, 'MUSIC_SYNC_WEBDAV_USER'));
+    if (username === undefined) return undefined;
+    const password = env.webdavPassword ?? (await ask(`WebDAV password for ${username}: `, true, 'MUSIC_SYNC_WEBDAV_PASSWORD'));
+    return password === undefined ? undefined : { username, password };
   }
-  if (env.awsAccessKeyId === undefined || env.awsSecretAccessKey === undefined) return undefined;
-  const keys = { accessKeyId: env.awsAccessKeyId, secretAccessKey: env.awsSecretAccessKey };
-  return env.awsSessionToken ? { ...keys, sessionToken: env.awsSessionToken } : keys;
+  const accessKeyId = env.awsAccessKeyId ?? (await ask('S3 access key id: ', false, 'AWS_ACCESS_KEY_ID'));
+  if (accessKeyId === undefined) return undefined;
+  const secretAccessKey = env.awsSecretAccessKey ?? (await ask('S3 secret access key: ', true, 'AWS_SECRET_ACCESS_KEY'));
+  if (secretAccessKey === undefined) return undefined;
+  return env.awsSessionToken ? { accessKeyId, secretAccessKey, sessionToken: env.awsSessionToken } : { accessKeyId, secretAccessKey };
+}
+
+/** Credentials the environment gives for `kind`, all of them, or undefined. */
+export function credentialsFromEnv(kind: RemoteKind, settings: Settings): Promise<Record<string, string> | undefined> {
+  return credentials(kind, settings, async () => undefined);
 }
 
 /** A new remote profile's credentials: from the environment, else asked at the terminal. */
 export async function remoteCredentials(kind: RemoteKind, settings: Settings): Promise<Record<string, string>> {
-  const env = settings.remote;
-  if (kind === 'webdav') {
-    const username = env.webdavUser ?? (await prompted('WebDAV user name: ', false, 'MUSIC_SYNC_WEBDAV_USER'));
-    const password = env.webdavPassword ?? (await prompted(`WebDAV password for ${username}: `, true, 'MUSIC_SYNC_WEBDAV_PASSWORD'));
-    return { username, password };
-  }
-  const accessKeyId = env.awsAccessKeyId ?? (await prompted('S3 access key id: ', false, 'AWS_ACCESS_KEY_ID'));
-  const secretAccessKey = env.awsSecretAccessKey ?? (await prompted('S3 secret access key: ', true, 'AWS_SECRET_ACCESS_KEY'));
-  return env.awsSessionToken ? { accessKeyId, secretAccessKey, sessionToken: env.awsSessionToken } : { accessKeyId, secretAccessKey };
+  // `prompted` answers or throws, so every credential is there.
+  return (await credentials(kind, settings, prompted))!;
 }
 
 async function prompted(question: string, hidden: boolean, variable: string): Promise<string> {

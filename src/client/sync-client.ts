@@ -79,19 +79,26 @@ export class SyncClient {
     }
     const { root, settings } = await this.normalize(input.provider, { root: input.root, settings: input.settings ?? {} });
     const secrets = input.secrets ?? {};
-    const missing = this.options.providers.secretNames(input.provider).filter((n) => secrets[n] === undefined);
-    if (missing.length > 0) throw new InvalidInputError(`a ${input.provider} profile needs ${missing.join(' and ')}`);
-    const box = this.options.secretBox;
-    if (Object.keys(secrets).length > 0 && !box) {
-      throw new InvalidInputError('MUSIC_SYNC_SECRET_KEY is not set: it is needed to store the profile\'s credentials (make one with: openssl rand -base64 32)');
-    }
+    const box = this.sealerFor(input.provider, secrets);
     if (await getProfile(this.db, name)) throw new InvalidInputError(`a profile named "${name}" already exists`);
     const row = await this.db.transaction().execute(async (trx) => {
       const inserted = await insertProfile(trx, { id: randomUUID(), name, provider: input.provider, root, settings });
-      if (box && Object.keys(secrets).length > 0) await storeProfileSecrets(trx, box, inserted.id, secrets);
+      if (box) await storeProfileSecrets(trx, box, inserted.id, secrets);
       return inserted;
     });
     return toProfileInfo(row);
+  }
+
+  /** The box that seals `secrets` for a profile of `provider`, once they are checked: every name the
+   * provider needs, and a key to seal them with. Undefined when there is nothing to seal. */
+  private sealerFor(provider: string, secrets: Readonly<Record<string, string>>): SecretBox | undefined {
+    const missing = this.options.providers.secretNames(provider).filter((n) => secrets[n] === undefined);
+    if (missing.length > 0) throw new InvalidInputError(`a ${provider} profile needs ${missing.join(' and ')}`);
+    if (Object.keys(secrets).length === 0) return undefined;
+    if (!this.options.secretBox) {
+      throw new InvalidInputError('MUSIC_SYNC_SECRET_KEY is not set: it is needed to store the profile\'s credentials (make one with: openssl rand -base64 32)');
+    }
+    return this.options.secretBox;
   }
 
   /** A location as the provider stores it; an unknown provider or a location it refuses is InvalidInput. */
@@ -136,17 +143,12 @@ export class SyncClient {
     if (!row) throw new InvalidInputError(`no profile "${nameOrId}"`);
     const { settings } = await this.normalize(row.provider, { root: row.root, settings: { ...row.settings, ...change.settings } });
     const secrets = change.secrets;
-    if (secrets) {
-      const missing = this.options.providers.secretNames(row.provider).filter((n) => secrets[n] === undefined);
-      if (missing.length > 0) throw new InvalidInputError(`a ${row.provider} profile needs ${missing.join(' and ')}`);
-      if (!this.options.secretBox) throw new InvalidInputError('MUSIC_SYNC_SECRET_KEY is not set: it is needed to store the profile\'s credentials');
-    }
-    const box = this.options.secretBox;
+    const box = secrets && this.sealerFor(row.provider, secrets);
     await this.db.transaction().execute(async (trx) => {
       await updateProfileSettings(trx, row.id, settings);
-      if (secrets && box) {
+      if (secrets) {
         await deleteSecrets(trx, row.id);
-        await storeProfileSecrets(trx, box, row.id, secrets);
+        if (box) await storeProfileSecrets(trx, box, row.id, secrets);
       }
     });
     return toProfileInfo((await getProfile(this.db, row.id))!);

@@ -65,9 +65,9 @@ export async function readTrack(provider: StorageProvider, file: ReadableFile, o
   const context = { signal: options.signal, stallTimeoutMs };
   if (file.providerHash) {
     const providerHash = file.providerHash;
-    return readOpened(() => provider.open(file, context), file, options, undefined, async (reader, tags, io, container) => {
+    return readOpened(() => provider.open(file, context), file, options, undefined, async (_reader, tags, io, container) => {
       // The audio is not read: its structure is checked from its headers and its two ends.
-      await checkEnds(reader, await planAudioHash(io, container));
+      await checkEnds(io, await planAudioHash(io, container));
       return { tags, contentHash: providerHash, audioHash: null, audioHashScope: null };
     });
   }
@@ -95,7 +95,7 @@ async function readSpooled(
   try {
     ({ bytesRead } = await provider.download!(file, target, context));
     const local = () => openRegularFile(Buffer.from(target), file.path);
-    const result = await readOpened(local, file, options, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, hashWhole);
+    const result = await readOpened(local, file, options, context.stallTimeoutMs, hashWhole);
     return { ...result, bytesRead };
   } catch (err) {
     if (err instanceof UnreadableFileError) err.bytesRead = bytesRead;

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { localProvider } from '../../src/providers/local/index.ts';
+import type { StorageProvider } from '../../src/providers/types.ts';
 import { s3Provider } from '../../src/providers/s3/index.ts';
 import { webdavProvider } from '../../src/providers/webdav/index.ts';
 import { startS3Server, startWebdavServer } from '../../src/testing/remote-servers.ts';
@@ -22,42 +23,38 @@ providerContract('local', async () => {
   };
 });
 
-/** A scratch folder served by a real server: `music` is the profile's root (an S3 bucket). */
-async function served(kind: string) {
+/** A scratch folder served by a real server: `music` is the profile's root (an S3 bucket), `nothing`
+ * a root that is not there. `start` starts the server over the folder; `at` makes a provider of one
+ * of its folders. */
+async function served<S extends { stop(): Promise<void> }>(
+  kind: string,
+  start: (folder: string) => Promise<S>,
+  at: (server: S, folder: string, tempDir: string) => StorageProvider,
+) {
   const scratch = await mkdtemp(path.join(os.tmpdir(), `music-sync-contract-${kind}-`));
   const root = path.join(scratch, 'served', 'music');
   await mkdir(root, { recursive: true });
-  return { scratch, root, tempDir: path.join(scratch, 'spool') };
+  const tempDir = path.join(scratch, 'spool');
+  const server = await start(path.dirname(root));
+  return {
+    root,
+    provider: () => at(server, 'music', tempDir),
+    missingRoot: () => at(server, 'nothing', tempDir),
+    teardown: async () => {
+      await server.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
 }
 
-providerContract('webdav (rclone serve webdav)', async () => {
-  const { scratch, root, tempDir } = await served('webdav');
-  const server = await startWebdavServer({ root: path.dirname(root) });
-  const environment = { secrets: { username: server.username, password: server.password }, tempDir };
-  const at = (folder: string) => webdavProvider.create({ provider: 'webdav', root: new URL(`${folder}/`, server.url).href, settings: {} }, environment);
-  return {
-    root,
-    provider: () => at('music'),
-    missingRoot: () => at('nothing'),
-    teardown: async () => {
-      await server.stop();
-      await rm(scratch, { recursive: true, force: true });
-    },
-  };
-});
+providerContract('webdav (rclone serve webdav)', () => served('webdav', (folder) => startWebdavServer({ root: folder }), (server, folder, tempDir) =>
+  webdavProvider.create(
+    { provider: 'webdav', root: new URL(`${folder}/`, server.url).href, settings: {} },
+    { secrets: { username: server.username, password: server.password }, tempDir },
+  )));
 
-providerContract('s3 (rclone serve s3)', async () => {
-  const { scratch, root, tempDir } = await served('s3');
-  const server = await startS3Server({ root: path.dirname(root) });
-  const environment = { secrets: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }, tempDir };
-  const at = (bucket: string) => s3Provider.create({ provider: 's3', root: `s3://${bucket}/`, settings: { endpoint: server.endpoint, region: server.region } }, environment);
-  return {
-    root,
-    provider: () => at('music'),
-    missingRoot: () => at('nothing'),
-    teardown: async () => {
-      await server.stop();
-      await rm(scratch, { recursive: true, force: true });
-    },
-  };
-});
+providerContract('s3 (rclone serve s3)', () => served('s3', (folder) => startS3Server({ root: folder }), (server, bucket, tempDir) =>
+  s3Provider.create(
+    { provider: 's3', root: `s3://${bucket}/`, settings: { endpoint: server.endpoint, region: server.region } },
+    { secrets: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }, tempDir },
+  )));

@@ -104,7 +104,7 @@ async function refreshRemote(
   kind: RemoteKind,
   settings: Record<string, unknown>,
 ): Promise<ProfileInfo> {
-  const given = credentialsFromEnv(kind, ctx.settings);
+  const given = await credentialsFromEnv(kind, ctx.settings);
   const secrets = given && !(await sync.credentialsMatch(profile.id, given)) ? given : undefined;
   const merged = { ...profile.settings, ...settings };
   const settingsChanged = JSON.stringify(merged) !== JSON.stringify(profile.settings);

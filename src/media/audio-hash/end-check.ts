@@ -3,8 +3,8 @@
 // header counts more bytes than the file has, its last MPEG or FLAC frame is incomplete, zeros fill
 // the place of its last frames, its last Ogg page is cut or does not end its stream. Cuts that only a
 // count of every frame shows are left to a full read.
-import type { RandomAccessReader } from '../../providers/types.ts';
 import { UnreadableFileError } from '../errors.ts';
+import type { HeaderReader } from './header-reader.ts';
 import { checkOggEnd } from './ogg-end.ts';
 import { RangeFilter } from './ranges.ts';
 import type { AudioPlan } from './types.ts';
@@ -15,44 +15,32 @@ const HEAD_BYTES = 128 * 1024;
 const TAIL_BYTES = 64 * 1024;
 
 /** Throws TruncatedFileError when the audio's ends show the file is cut. */
-export async function checkEnds(reader: RandomAccessReader, plan: AudioPlan): Promise<void> {
+export async function checkEnds(io: HeaderReader, plan: AudioPlan): Promise<void> {
   if (plan.scope !== 'stream') return;
-  const size = reader.size;
+  const size = io.size;
   if (plan.format === 'ogg') {
     const from = Math.max(0, size - TAIL_BYTES);
-    checkOggEnd(await readWindow(reader, from, size));
+    checkOggEnd(await io.bytes(from, size - from));
     return;
   }
   if (!(plan.filter instanceof RangeFilter)) return;
   const filter = plan.filter;
   const head = Math.min(size, HEAD_BYTES);
-  const first = await readWindow(reader, 0, head);
+  const first = await io.bytes(0, head);
   if (!judged(() => filter.update(first, 0))) return;
   if (head < size) {
     // A tail of zeros (a download that never finished) is read back to the last bytes that are not,
     // so the verdict says how much is missing as a full read would.
     let from = Math.max(head, size - TAIL_BYTES);
-    let tail = await readWindow(reader, from, size);
+    let tail = await io.bytes(from, size - from);
     const audioOf = (window: Uint8Array) => window.subarray(0, Math.max(0, filter.audioEnd - from));
     while (from > head && audioOf(tail).every((b) => b === 0)) {
       from = Math.max(head, from - (size - from));
-      tail = await readWindow(reader, from, size);
+      tail = await io.bytes(from, size - from);
     }
     if (!judged(() => filter.update(tail, from))) return;
   }
   judged(() => filter.finish());
-}
-
-/** Bytes [from, to) of the file, fewer if it ends first. */
-async function readWindow(reader: RandomAccessReader, from: number, to: number): Promise<Uint8Array> {
-  const window = new Uint8Array(to - from);
-  let got = 0;
-  while (got < window.length) {
-    const n = await reader.read(window, got, window.length - got, from + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return window.subarray(0, got);
 }
 
 /** Runs a step of the checks: a verdict on the file is thrown; bytes they did not expect end the
