@@ -112,7 +112,7 @@ async function activityTypes(workflowId: string): Promise<string[]> {
 
 /** The generation of the workflow code the saved histories are recorded with: raise it with every
  * change behind `patched()`, so the histories of each generation stay beside the newer ones. */
-const HISTORY_GENERATION = 'v4';
+const HISTORY_GENERATION = 'v5';
 
 /** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). */
 async function saveHistory(name: string, workflowId: string): Promise<void> {
