@@ -1,10 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { loadFolders } from '../db/folders.ts';
 import { getJob } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
 import type { Profile, SyncJobRow } from '../db/schema.ts';
 import { dbThrottleBoard } from '../db/throttles.ts';
 import { defaultTempDir } from '../providers/remote/temp-files.ts';
 import type { StorageProvider } from '../providers/types.ts';
+import { credentialStore } from '../secrets/credential-store.ts';
 import { loadProfileSecrets } from '../secrets/profile-secrets.ts';
 import { SecretKeyError } from '../secrets/secret-box.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -30,7 +32,10 @@ export async function loadJobContext(deps: ActivityDeps, jobId: string): Promise
   const tempDir = deps.tempDir ?? defaultTempDir();
   try {
     const secrets = await loadProfileSecrets(db, deps.secretBox, profile.id, profile.name);
-    const provider = providers.create(profile, { secrets, tempDir, throttleBoard: dbThrottleBoard(db) });
+    const provider = providers.create(profile, {
+      secrets, tempDir, throttleBoard: dbThrottleBoard(db), folders: { load: () => loadFolders(db, profile.id, jobId) },
+      credentials: deps.secretBox ? credentialStore(db, deps.secretBox, profile.id) : undefined,
+    });
     return { job, profile, provider, tempDir };
   } catch (err) {
     // Without the key that sealed them (or with another), no retry can open the credentials.

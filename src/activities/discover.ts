@@ -3,9 +3,11 @@ import type { DiscoverInput, DiscoverResult } from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { emitEvent } from '../db/events.ts';
 import { addCounters, countersOf, getJob, recountDiscovered, setProviderCursor, setStartCursor } from '../db/jobs.ts';
-import { applyChangePage, recordUnlisted, upsertListedFiles } from '../db/scan-items.ts';
+import { recordFolders, startFolderFeed, startFolderListing } from '../db/folders.ts';
+import { applyChangePage, clearQueue, recordUnlisted, upsertListedFiles } from '../db/scan-items.ts';
 import { carryOverSnapshot, currentProviderCursor } from '../db/snapshots.ts';
-import type { ChangeFeed } from '../providers/types.ts';
+import type { ChangeFeed, ChangePage } from '../providers/types.ts';
+import { ProviderError } from '../providers/types.ts';
 import { AUDIO_EXTENSIONS, extensionOf } from '../media/audio-formats.ts';
 import { loadJobContext } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -14,6 +16,8 @@ import { invalidInput, toActivityFailure } from './failures.ts';
 interface DiscoverCheckpoint {
   pageToken: string | undefined;
   pages: number;
+  /** An incremental sync whose feed could not be read from its cursor lists the whole root instead. */
+  listing?: boolean;
 }
 
 /** Calls the provider; its failures become retryable or not at the one boundary. */
@@ -36,18 +40,28 @@ export function discoverActivities(deps: ActivityDeps) {
      */
     async discover(input: DiscoverInput): Promise<DiscoverResult> {
       const ctx = Context.current();
-      const { job, profile, provider } = await loadJobContext(deps, input.jobId);
+      const { profile, provider } = await loadJobContext(deps, input.jobId);
       const checkpoint = (ctx.info.heartbeatDetails as DiscoverCheckpoint | undefined) ?? { pageToken: undefined, pages: 0 };
       const feed = provider.changeFeed;
-      if (feed && input.mode === 'incremental') {
-        await readFeed(db, feed, profile.id, input, checkpoint, ctx);
-        return discovered(db, input.jobId);
+      let { pageToken, pages, listing } = checkpoint;
+      if (feed && input.mode === 'incremental' && !listing) {
+        const read = await readFeed(db, feed, profile.id, input, checkpoint, ctx);
+        if (read === 'read') return discovered(db, input.jobId);
+        // The provider no longer knows the cursor (or there is none): the sync lists everything
+        // instead, and the snapshot diff finds what changed. Nothing of the feed stays queued.
+        await db.transaction().execute(async (trx) => {
+          await clearQueue(trx, input.jobId);
+          await setProviderCursor(trx, input.jobId, null);
+          await emitEvent(trx, input.jobId, 'discover:relist', 'progress', { phase: 'discover', note: read.note });
+        });
+        ({ pageToken, pages, listing } = { pageToken: undefined, pages: 0, listing: true });
+        ctx.heartbeat({ pageToken, pages, listing } satisfies DiscoverCheckpoint);
       }
-      if (feed && !job.provider_cursor) {
+      if (feed && !(await getJob(db, input.jobId))!.provider_cursor) {
         // Taken before listing: whatever changes while we list is in the next sync's feed.
         await setStartCursor(db, input.jobId, await call(() => feed.getStartCursor()));
       }
-      let { pageToken, pages } = checkpoint;
+      if (pages === 0) await db.transaction().execute((trx) => startFolderListing(trx, profile.id, input.jobId));
       do {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         const page = await call(() => provider.list(pageToken, input.pageSize));
@@ -57,12 +71,13 @@ export function discoverActivities(deps: ActivityDeps) {
           // Entries that are not music (a `cover.jpg` link leaving the folder) are left out.
           const unlisted = (page.unlisted ?? []).filter((u) => u.folder || AUDIO_EXTENSIONS.has(extensionOf(u.path)));
           const unseen = await recordUnlisted(trx, profile.id, input.jobId, unlisted);
+          await recordFolders(trx, profile.id, input.jobId, (page.folders ?? []).map((folder) => ({ kind: 'upsert', folder })));
           const row = await addCounters(trx, input.jobId, { itemsDiscovered: listed + unseen });
-          await emitEvent(trx, input.jobId, `discover:${pages}`, 'progress', { phase: 'discover', itemsDiscovered: row.items_discovered });
+          await emitEvent(trx, input.jobId, `discover:${listing ? 'relist:' : ''}${pages}`, 'progress', { phase: 'discover', itemsDiscovered: row.items_discovered });
         });
         pageToken = page.nextPageToken;
         pages += 1;
-        ctx.heartbeat({ pageToken, pages } satisfies DiscoverCheckpoint);
+        ctx.heartbeat({ pageToken, pages, ...(listing ? { listing } : {}) } satisfies DiscoverCheckpoint);
       } while (pageToken);
       return discovered(db, input.jobId);
     },
@@ -74,17 +89,31 @@ async function discovered(db: Db, jobId: string): Promise<DiscoverResult> {
   return { discovered: counters.itemsDiscovered, counters };
 }
 
-async function readFeed(db: Db, feed: ChangeFeed, profileId: string, input: DiscoverInput, checkpoint: DiscoverCheckpoint, ctx: Context): Promise<void> {
+/** Reads the change feed since the snapshot's cursor into the job's queue. Answers why not when the
+ * feed cannot be read from there (no cursor, or one the provider has forgotten). */
+async function readFeed(
+  db: Db, feed: ChangeFeed, profileId: string, input: DiscoverInput, checkpoint: DiscoverCheckpoint, ctx: Context,
+): Promise<'read' | { note: string }> {
   const cursor = await currentProviderCursor(db, profileId);
-  if (!cursor) throw invalidInput('the profile has no change-feed cursor: run a full sync');
+  if (!cursor) return { note: 'no change-feed cursor yet: listing everything' };
   let { pageToken, pages } = checkpoint;
+  if (pages === 0) await db.transaction().execute((trx) => startFolderFeed(trx, profileId, input.jobId));
   for (;;) {
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    const page = await call(() => feed.getChanges(cursor, pageToken, input.pageSize));
+    let page: ChangePage;
+    try {
+      page = await feed.getChanges(cursor, pageToken, input.pageSize);
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'cursorExpired') {
+        return { note: `the change feed's cursor has expired (${err.message}): listing everything instead` };
+      }
+      throw toActivityFailure(err);
+    }
     const last = !page.nextPageToken;
     if (last && !page.newCursor) throw invalidInput('the change feed ended without a new cursor');
     await db.transaction().execute(async (trx) => {
       await applyChangePage(trx, profileId, input.jobId, page.changes);
+      await recordFolders(trx, profileId, input.jobId, page.folders ?? []);
       if (last) {
         await carryOverSnapshot(trx, profileId, input.jobId);
         await setProviderCursor(trx, input.jobId, page.newCursor!);
@@ -96,6 +125,6 @@ async function readFeed(db: Db, feed: ChangeFeed, profileId: string, input: Disc
     pageToken = page.nextPageToken;
     pages += 1;
     ctx.heartbeat({ pageToken, pages } satisfies DiscoverCheckpoint);
-    if (last) break;
+    if (last) return 'read';
   }
 }

@@ -4,12 +4,17 @@ import type { CompleteJobInput, CompleteJobResult, PhaseInput, StartJobInput, Te
 import { isTerminal } from '../contract/sync.ts';
 import { emitEvent } from '../db/events.ts';
 import { countersOf, endJob, enterPhase, getJob, insertJob, markRunning } from '../db/jobs.ts';
+import { commitFolders } from '../db/folders.ts';
 import { getProfile } from '../db/profiles.ts';
 import { commitSnapshot } from '../db/snapshots.ts';
 import { countLiveTracks } from '../db/tracks.ts';
 import { massDeletion } from './deletions.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput } from './failures.ts';
+
+/** Failure kinds a later sync cannot get past by itself: the account's grant was revoked or expired,
+ * or the credentials cannot be opened. */
+const NEEDS_A_PERSON = new Set(['Provider.unauthorized', 'SecretKey']);
 
 export function lifecycleActivities({ db }: ActivityDeps) {
   return {
@@ -47,12 +52,17 @@ export function lifecycleActivities({ db }: ActivityDeps) {
         const before = await getJob(trx, input.jobId);
         if (!before) throw invalidInput(`sync job ${input.jobId} does not exist`);
         const status: TerminalStatus = input.status === 'completed' && before.needs_review ? 'needs_review' : input.status;
-        if (status === 'completed' && !isTerminal(before.status)) await commitSnapshot(trx, before.profile_id, input.jobId);
+        if (status === 'completed' && !isTerminal(before.status)) {
+          await commitSnapshot(trx, before.profile_id, input.jobId);
+          await commitFolders(trx, before.profile_id, input.jobId, before.listed_whole);
+        }
+        // Credentials refused or a key that cannot open them: no retry mends that, a person must.
+        const error = input.error && { ...input.error, recoverable: input.error.recoverable && !NEEDS_A_PERSON.has(input.error.kind) };
         const review = status === 'needs_review' ? await massDeletion(trx, before) : undefined;
         const job = await endJob(
           trx,
           input.jobId,
-          { status, ...(input.error ? { error: input.error } : {}), ...(input.cancel ? { cancel: input.cancel } : {}) },
+          { status, ...(error ? { error } : {}), ...(input.cancel ? { cancel: input.cancel } : {}) },
           review ? { gone: review.gone, baseline: review.baseline, confirmCommand: review.confirmCommand } : {},
         );
         return { counters: countersOf(job), needsReview: job.needs_review, status: job.status as TerminalStatus };

@@ -41,6 +41,7 @@ export async function followJob(ctx: CliContext, sync: SyncClient, jobId: string
     ? (async () => {
         try {
           for await (const event of sync.watch(jobId, { signal: stopWatching.signal })) {
+            if (event.type === 'progress' && event.note) ctx.out.warn(event.note);
             if (event.type === 'progress') reporter.update(event.phase, event.counters);
             else if (event.type !== 'started') reporter.update(undefined, event.counters);
           }

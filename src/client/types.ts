@@ -47,7 +47,9 @@ interface Ending {
 
 export type SyncEvent =
   | { id: string; jobId: string; type: 'started'; at: Date; profileId: string; provider: string; mode: SyncMode }
-  | { id: string; jobId: string; type: 'progress'; at: Date; phase: SyncPhase; counters?: Partial<Counters>; needsReview?: string }
+  /** `note`: something the sync decided that a person should know (a change feed that could not be
+   * read from its cursor, so everything was listed). */
+  | { id: string; jobId: string; type: 'progress'; at: Date; phase: SyncPhase; counters?: Partial<Counters>; needsReview?: string; note?: string }
   /** `needsReview` only on jobs recorded before `needs_review` was a status of its own. */
   | ({ id: string; jobId: string; type: 'completed'; at: Date; needsReview?: string } & Ending)
   | ({ id: string; jobId: string; type: 'failed'; at: Date; message: string; kind: string; recoverable: boolean } & Ending)

@@ -198,7 +198,7 @@ export async function setStartCursor(db: Db, jobId: string, cursor: string): Pro
 }
 
 /** The change feed's cursor after the last page an incremental sync read. */
-export async function setProviderCursor(db: Db, jobId: string, cursor: string): Promise<void> {
+export async function setProviderCursor(db: Db, jobId: string, cursor: string | null): Promise<void> {
   await db.updateTable('sync_jobs').set({ provider_cursor: cursor }).where('id', '=', jobId).execute();
 }
 

@@ -27,6 +27,12 @@ export async function upsertListedFiles(db: Db, jobId: string, files: ProviderFi
   return rows.length;
 }
 
+/** Empties the job's queue (an incremental sync that turns to a full listing). */
+export async function clearQueue(db: Db, jobId: string): Promise<void> {
+  await db.deleteFrom('scan_items').where('job_id', '=', jobId).execute();
+  await db.updateTable('sync_jobs').set({ items_discovered: 0 }).where('id', '=', jobId).execute();
+}
+
 /** One of `slots` disjoint parts of a job's queue (by item id), for parallel batch loops. */
 export interface Slot {
   slot: number;
@@ -156,9 +162,11 @@ export async function failedItems(db: Db, jobId: string): Promise<{ path: string
 }
 
 /**
- * Writes one page of a change feed into the job's queue. The last word on a file wins: an upsert
- * replaces the file's earlier entry (even at another path), a removal replaces any entry and is kept
- * as a `removed` item at the path the snapshot knew. Safe to replay.
+ * Writes one page of a change feed into the job's queue, change by change in order (runs of file
+ * changes at once). The last word on a file wins: an upsert replaces the file's earlier entry (even at
+ * another path), a removal replaces any entry and is kept as a `removed` item at the path the snapshot
+ * knew. A path removal or a folder move acts on everything the job holds and the snapshot knew under
+ * that path. Safe to replay.
  */
 export async function applyChangePage(
   db: Db,
@@ -166,11 +174,31 @@ export async function applyChangePage(
   jobId: string,
   changes: readonly ProviderChange[],
 ): Promise<void> {
-  const last = new Map<string, (typeof changes)[number]>();
+  let run: FileChange[] = [];
+  for (const change of changes) {
+    if (change.kind === 'upsert' || change.kind === 'remove') {
+      run.push(change);
+      continue;
+    }
+    await applyFileChanges(db, profileId, jobId, run);
+    run = [];
+    if (change.kind === 'removePath') await removePath(db, profileId, jobId, change.path, change.caseInsensitive ?? false);
+    else await movePath(db, profileId, jobId, change.from, change.to);
+  }
+  await applyFileChanges(db, profileId, jobId, run);
+}
+
+type FileChange = Extract<ProviderChange, { kind: 'upsert' | 'remove' }>;
+
+async function applyFileChanges(db: Db, profileId: string, jobId: string, changes: readonly FileChange[]): Promise<void> {
+  const last = new Map<string, FileChange>();
   for (const c of changes) last.set(c.kind === 'upsert' ? c.file.fileId : c.fileId, c);
   if (last.size === 0) return;
   await db.deleteFrom('scan_items').where('job_id', '=', jobId).where('file_id', 'in', [...last.keys()]).execute();
-  const upserts = [...last.values()].flatMap((c) => (c.kind === 'upsert' ? [c.file] : []));
+  // One row per path in one statement (two files of one page at one path: the later one).
+  const byPath = new Map<string, ProviderFile>();
+  for (const c of last.values()) if (c.kind === 'upsert') byPath.set(c.file.path, c.file);
+  const upserts = [...byPath.values()];
   if (upserts.length > 0) {
     await db
       .insertInto('scan_items')
@@ -192,6 +220,46 @@ export async function applyChangePage(
       where ls.profile_id = ${profileId} and ls.file_id in (${sql.join(removed)})
       on conflict (job_id, md5(path)) do nothing`.execute(db);
   }
+}
+
+/** `column` is `path` or under it (`path` '' is the root: everything). */
+function underPath(column: string, path: string, caseInsensitive: boolean) {
+  if (path === '') return sql<boolean>`true`;
+  const c = caseInsensitive ? sql`lower(${sql.ref(column)})` : sql.ref(column);
+  const p = caseInsensitive ? path.toLowerCase() : path;
+  return sql<boolean>`(${c} = ${p} or left(${c}, ${p.length + 1}) = ${`${p}/`})`;
+}
+
+/** Everything at or under `path` is gone: what the job holds there is removed, and what the snapshot
+ * knew there is recorded as removed (unless the job holds that file elsewhere). */
+async function removePath(db: Db, profileId: string, jobId: string, path: string, caseInsensitive: boolean): Promise<void> {
+  await sql`update scan_items s set status = 'removed' where s.job_id = ${jobId} and ${underPath('s.path', path, caseInsensitive)}`.execute(db);
+  await sql`
+    insert into scan_items (job_id, file_id, path, size, modified_at, status)
+    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, 'removed'
+    from listing_snapshots ls
+    where ls.profile_id = ${profileId} and ${underPath('ls.path', path, caseInsensitive)}
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.file_id = ls.file_id)
+    on conflict (job_id, md5(path)) do nothing`.execute(db);
+}
+
+/** The folder at `from` is now at `to`: what the job holds under it moves along, and what the
+ * snapshot knew under it (and the job does not hold) is queued at its new path, as listed then: the
+ * filter settles those as renames by file id and content without reading them. */
+async function movePath(db: Db, profileId: string, jobId: string, from: string, to: string): Promise<void> {
+  if (from === to || from === '') return;
+  const moved = (column: string) => sql<string>`${to} || substr(${sql.ref(column)}, ${from.length + 1})`;
+  await sql`
+    update scan_items s set path = ${moved('s.path')}
+    where s.job_id = ${jobId} and ${underPath('s.path', from, false)} and s.path <> ${from}
+      and not exists (select 1 from scan_items o where o.job_id = ${jobId} and o.path = ${moved('s.path')})`.execute(db);
+  await sql`
+    insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, revision, status)
+    select ${jobId}, ls.file_id, ${moved('ls.path')}, ls.size, ls.modified_at, ls.provider_hash, ls.revision, 'discovered'
+    from listing_snapshots ls
+    where ls.profile_id = ${profileId} and ${underPath('ls.path', from, false)} and ls.path <> ${from}
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.file_id = ls.file_id)
+    on conflict (job_id, md5(path)) do nothing`.execute(db);
 }
 
 /** What reading cost a job: the files it read, their size, and the bytes transferred to read them. */

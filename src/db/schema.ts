@@ -58,6 +58,8 @@ export interface SyncJobsTable extends CounterColumns {
   cancel_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** Live tracks of the profile when the job started: the mass-deletion guard's baseline. */
   tracks_before: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The job listed the whole root: its folders replace the profile's folder index. */
+  listed_whole: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export type EventType = 'started' | 'progress' | 'completed' | 'failed' | 'cancelled' | 'needs_review';
@@ -114,6 +116,7 @@ export interface Database {
   listing_snapshots: ListingSnapshotsTable;
   profile_secrets: ProfileSecretsTable;
   account_throttles: AccountThrottlesTable;
+  profile_folders: ProfileFoldersTable;
 }
 
 /** One sealed credential of a profile (see secrets/secret-box.ts). */
@@ -130,6 +133,18 @@ export interface AccountThrottlesTable {
   paused_until: Date;
   concurrency: number;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** One folder of a profile's folder index (providers whose feeds name folders by id): committed
+ * (`pending` false) or changed by the sync under way (`pending` true, by `job_id`). */
+export interface ProfileFoldersTable {
+  profile_id: string;
+  folder_id: string;
+  pending: boolean;
+  job_id: string;
+  parent_id: string | null;
+  name: string;
+  removed: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export type Profile = Selectable<ProfilesTable>;

@@ -24,6 +24,8 @@ export interface ListPage {
   /** Folders (or files) under the root that could not be listed, with the reason: their tracks are
    *  neither re-read nor deleted by this sync. Paths are relative to the root, like files'. */
   unlisted?: { path: string; reason: string; /** The whole folder under `path` went unseen. */ folder?: boolean }[];
+  /** Folders listed on this page (providers with a FolderIndex: a full listing replaces the index). */
+  folders?: FolderEntry[];
 }
 
 /** A listed file to read: its id and path, and where known the size and revision it was listed with
@@ -46,11 +48,45 @@ export interface ProviderContext {
   stallTimeoutMs?: number;
 }
 
-/** One entry of a change feed: a file created or changed (with its metadata as now), or removed. */
-export type ProviderChange = { kind: 'upsert'; file: ProviderFile } | { kind: 'remove'; fileId: string };
+/** One entry of a change feed, applied in order:
+ * - `upsert`: a file created or changed, with its metadata (and path) as now;
+ * - `remove`: a file gone (deleted, trashed, out of reach), by id;
+ * - `removePath`: everything at or under a path is gone (a folder deleted; Dropbox's deletions, which
+ *   carry a path and no id). `caseInsensitive` where the provider's paths are (Dropbox);
+ * - `movePath`: the folder at `from` is now at `to`, with everything under it (Drive and Graph report a
+ *   moved or renamed folder once, not its contents). */
+export type ProviderChange =
+  | { kind: 'upsert'; file: ProviderFile }
+  | { kind: 'remove'; fileId: string }
+  | { kind: 'removePath'; path: string; caseInsensitive?: boolean }
+  | { kind: 'movePath'; from: string; to: string };
+
+/** A folder of a provider whose folders have ids (Drive, Graph): what its files' paths are made of.
+ * `parentId` is null for the folder the profile syncs (its root), whatever is above it. */
+export interface FolderEntry {
+  id: string;
+  parentId: string | null;
+  name: string;
+}
+
+export type FolderChange = { kind: 'upsert'; folder: FolderEntry } | { kind: 'remove'; id: string };
+
+/**
+ * The profile's folders by id, kept between syncs for providers whose change feeds speak of ids and
+ * parents, never of paths. A page's folder changes are stored in the same transaction as its files
+ * and become the profile's only when its sync completes (with the cursor): a sync that fails leaves
+ * the index as the cursor it will restart from knew it.
+ */
+export interface FolderIndex {
+  /** The folders as the profile's last completed sync left them, with this sync's changes so far
+   * over them (an activity retried in the middle of a listing or a feed sees its earlier pages). */
+  load(): Promise<Map<string, FolderEntry>>;
+}
 
 export interface ChangePage {
   changes: ProviderChange[];
+  /** Folder changes of this page (providers with a FolderIndex). */
+  folders?: FolderChange[];
   /** Another page of this feed read follows. */
   nextPageToken?: string;
   /** On the last page only: the cursor for the next sync (Drive's newStartPageToken, Graph's deltaLink). */
@@ -97,6 +133,10 @@ export interface ProfileLocation {
 
 export interface ProviderProfile extends ProfileLocation {
   provider: string;
+  /** The stored profile's id (absent for a profile being checked before it is stored). */
+  id?: string;
+  /** Its name, for messages that tell the user what to run. */
+  name?: string;
 }
 
 /** A profile's credentials by name (`username`, `password`, `accessKeyId`, ...), opened from the
@@ -110,6 +150,20 @@ export interface ProviderEnvironment {
   tempDir: string;
   /** Throttling shared with the other worker processes reading from the same account. */
   throttleBoard?: ThrottleBoard;
+  /** Writes a rotated credential back (OAuth refresh tokens), see CredentialStore. */
+  credentials?: CredentialStore;
+  /** The profile's folder index (providers whose feeds speak of folder ids). */
+  folders?: FolderIndex;
+}
+
+/** The profile's stored credentials, for the one kind of credential that changes by itself: an OAuth
+ * refresh token the provider rotates on use. */
+export interface CredentialStore {
+  /** The credential as stored now (another process may have rotated it since the provider was made). */
+  read(name: string): Promise<string | undefined>;
+  /** Replaces `name` with `next` only if it is still `expected` (compare-and-set, atomic in the
+   * store): false when someone else replaced it first. */
+  replace(name: string, expected: string, next: string): Promise<boolean>;
 }
 
 /** One provider kind: how its profiles are checked and normalised, and how a provider is made for one. */

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.ts';
+import { listEvents } from '../../src/db/events.ts';
 import { InvalidInputError, SyncCancelledError, SyncProviderError } from '../../src/client/errors.ts';
 import { SyncClient, type StartedSync } from '../../src/client/sync-client.ts';
 import type { SyncConfig } from '../../src/contract/config.ts';
@@ -246,7 +247,7 @@ describe('incremental sync', () => {
     assertSameLibrary(state, { ...(await libraryState(reference)), tombstones: [lib[0]!.path] }, 'after interruptions');
   });
 
-  test('a provider change feed is read instead of a listing; an expired cursor needs a full sync', { timeout: 120_000 }, async () => {
+  test('a provider change feed is read instead of a listing; an expired cursor turns the sync into a full listing by itself', { timeout: 120_000 }, async () => {
     const root = path.join(tmp, 'feed');
     const lib = await generateLibrary(root, 60, 41);
     await age(root);
@@ -272,9 +273,27 @@ describe('incremental sync', () => {
     const reference = await profileFor(root, 'feed-ref');
     await full(reference);
     assertSameLibrary(await libraryState(profileId), { ...(await libraryState(reference)), tombstones: [lib[1]!.path] }, 'feed sync');
-    // The feed forgot our cursor (Graph 410, Dropbox reset): the sync fails and says why.
+    // The feed forgot our cursor (Graph 410, Dropbox reset): the sync lists everything instead, says
+    // so in its events, and ends with the right library and a new cursor.
     await testDb.db.updateTable('sync_jobs').set({ provider_cursor: 'c-gone' }).where('profile_id', '=', profileId).execute();
-    await assert.rejects(incremental(profileId, { retryAttempts: 1 }), (err: unknown) => err instanceof SyncProviderError && err.kind === 'cursorExpired');
+    await rm(lib[4]!.absPath);
+    await writeTrackFile(root, lib[5]!.path, { ...lib[5]!.tags, title: 'changed while the cursor was gone' }, { format: lib[5]!.format, seed: lib[5]!.seed });
+    faults.journaledListCalls = 0;
+    const relisted = await incremental(profileId, { retryAttempts: 1 });
+    assert.ok(faults.journaledListCalls > 0, 'listed');
+    assert.deepEqual([relisted.result.counters.itemsDeleted, relisted.result.counters.itemsUpdated, relisted.result.counters.itemsAdded], [1, 1, 0]);
+    const notes = (await listEvents(testDb.db, relisted.result.jobId)).flatMap((e) => (typeof e.payload.note === 'string' ? [e.payload.note] : []));
+    assert.equal(notes.length, 1);
+    assert.match(notes[0]!, /cursor has expired \(unknown cursor c-gone\): listing everything instead/);
+    const again = await profileFor(root, 'feed-ref-2');
+    await full(again);
+    assertSameLibrary(await libraryState(profileId), { ...(await libraryState(again)), tombstones: [lib[1]!.path, lib[4]!.path] }, 'after the relisting');
+    const cursor = (await testDb.db.selectFrom('sync_jobs').select('provider_cursor').where('id', '=', relisted.result.jobId).executeTakeFirstOrThrow()).provider_cursor;
+    assert.ok(cursor && cursor !== 'c-gone', 'a new cursor');
+    // And the next sync reads the feed again from there.
+    faults.journaledListCalls = 0;
+    await incremental(profileId);
+    assert.equal(faults.journaledListCalls, 0);
   });
 
   const FEEDS: Record<Kind, string> = { faulty: 'listing diff', journaled: 'change feed', webdav: 'WebDAV server', s3: 'S3 server' };
