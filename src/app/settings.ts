@@ -1,6 +1,7 @@
 // The environment, read once: every variable music-sync understands becomes one typed field here, and
 // nothing else in the product reads `process.env`. Light on purpose (type imports only): the CLI reads
 // it before it knows which command runs.
+import type { CloudKind } from '../providers/oauth/types.ts';
 import type { TemporalServerSettings } from '../stack/temporal.ts';
 
 /** Where the embedded services keep their state unless `--data-dir` says otherwise. */
@@ -23,6 +24,19 @@ export interface Settings {
   remote: RemoteSettings;
   /** RCLONE_PATH: the rclone the tests and the benchmark serve WebDAV and S3 with (src/testing). */
   rclonePath: string | undefined;
+  /** The OAuth client (and, to point elsewhere, the endpoints) a new cloud profile is linked with. */
+  cloud: Record<CloudKind, CloudClientSettings>;
+}
+
+/** MUSIC_SYNC_{GDRIVE,ONEDRIVE,DROPBOX}_{CLIENT_ID,CLIENT_SECRET,AUTH_URL,TOKEN_URL,API_URL} and
+ * MUSIC_SYNC_DROPBOX_CONTENT_URL; unset endpoints are the provider's own. */
+export interface CloudClientSettings {
+  clientId?: string;
+  clientSecret?: string;
+  authUrl?: string;
+  tokenUrl?: string;
+  apiUrl?: string;
+  contentUrl?: string;
 }
 
 /** Credentials are taken from here only when a profile is created, then kept sealed with it. */
@@ -72,7 +86,13 @@ export function readSettings(env: Readonly<Record<string, string | undefined>> =
       awsRegion: given('AWS_REGION') ?? given('AWS_DEFAULT_REGION'),
     },
     rclonePath: given('RCLONE_PATH'),
+    cloud: { gdrive: cloud(given, 'GDRIVE'), onedrive: cloud(given, 'ONEDRIVE'), dropbox: { ...cloud(given, 'DROPBOX'), contentUrl: given('MUSIC_SYNC_DROPBOX_CONTENT_URL') } },
   };
+}
+
+function cloud(given: (name: string) => string | undefined, part: string): CloudClientSettings {
+  const v = (name: string) => given(`MUSIC_SYNC_${part}_${name}`);
+  return { clientId: v('CLIENT_ID'), clientSecret: v('CLIENT_SECRET'), authUrl: v('AUTH_URL'), tokenUrl: v('TOKEN_URL'), apiUrl: v('API_URL') };
 }
 
 const YES = ['1', 'true', 'yes', 'on'];

@@ -107,15 +107,23 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'profile add',
-    args: '<name> --root <dir|url> [--provider local|webdav|s3]',
+    args: '<name> --root <dir|url> [--provider local|webdav|s3] | <name> --provider gdrive|onedrive|dropbox [--folder <path>] [--no-browser]',
     summary: 'register a sync profile',
-    options: { provider: { type: 'string' }, root: { type: 'string' }, ...REMOTE_OPTIONS },
+    options: { provider: { type: 'string' }, root: { type: 'string' }, folder: { type: 'string' }, 'no-browser': { type: 'boolean' }, ...REMOTE_OPTIONS },
     optionHelp: [
       ['--root <dir|url>', 'the folder, WebDAV URL or s3://bucket/prefix to sync'],
-      ['--provider <kind>', 'storage provider (default: from --root: local, webdav or s3)'],
+      ['--provider <kind>', 'storage provider (default: from --root: local, webdav or s3; or gdrive, onedrive, dropbox)'],
       ...REMOTE_HELP,
+      ['--folder <path>', 'gdrive, onedrive, dropbox: the folder of the drive to sync (default: the whole drive)'],
+      ['--no-browser', 'gdrive, onedrive, dropbox: open no browser; paste the code or the address it ends on'],
     ],
-    details: REMOTE_DETAILS,
+    details: [
+      ...REMOTE_DETAILS,
+      'A gdrive, onedrive or dropbox profile is linked to the account in a browser (read-only access),',
+      'with the OAuth app of MUSIC_SYNC_<GDRIVE|ONEDRIVE|DROPBOX>_CLIENT_ID (and _CLIENT_SECRET if it',
+      'has one); its refresh token is sealed like other credentials. Adding an existing cloud profile',
+      'again links it again (after the link was revoked or expired).',
+    ],
     positionals: ['name'],
   },
   {

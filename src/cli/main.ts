@@ -112,7 +112,8 @@ async function load(command: ParsedCommand): Promise<Runner> {
     }
     case 'profile add': {
       const { profileAddCommand } = await import('./commands/library.ts');
-      return (ctx) => profileAddCommand(ctx, p.name!, { provider: str('provider'), root: str('root'), ...remoteOptions() });
+      return (ctx) =>
+        profileAddCommand(ctx, p.name!, { provider: str('provider'), root: str('root'), folder: str('folder'), noBrowser: o['no-browser'] === true, ...remoteOptions() });
     }
     case 'profile list': {
       const { profileListCommand } = await import('./commands/library.ts');

@@ -7,7 +7,7 @@ import type { ProviderSecrets } from '../providers/types.ts';
 import { SecretKeyError, type SecretBox } from './secret-box.ts';
 
 /** What a sealed value is, authenticated with it. Profile ids are uuids, so the first `/` ends the id. */
-function contextOf(profileId: string, name: string): string {
+export function contextOf(profileId: string, name: string): string {
   return `${profileId}/${name}`;
 }
 

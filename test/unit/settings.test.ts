@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import { networkPolicyOf } from '../../src/app/open.ts';
 import { readSettings, SettingsError } from '../../src/app/settings.ts';
 
+const NO_CLOUD_CLIENT = { clientId: undefined, clientSecret: undefined, authUrl: undefined, tokenUrl: undefined, apiUrl: undefined };
+const NO_CLOUD = { gdrive: NO_CLOUD_CLIENT, onedrive: NO_CLOUD_CLIENT, dropbox: { ...NO_CLOUD_CLIENT, contentUrl: undefined } };
+
 test('settings: the environment read once, with the defaults of a machine that sets nothing', () => {
   assert.deepEqual(readSettings({ PATH: '/bin' }), {
     databaseUrl: undefined,
@@ -15,6 +18,7 @@ test('settings: the environment read once, with the defaults of a machine that s
       webdavUser: undefined, webdavPassword: undefined, awsAccessKeyId: undefined, awsSecretAccessKey: undefined,
       awsSessionToken: undefined, awsEndpointUrl: undefined, awsRegion: undefined,
     },
+    cloud: NO_CLOUD,
   });
   const given = readSettings({
     DATABASE_URL: 'postgres://u:p@db/music', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'music',
@@ -35,6 +39,7 @@ test('settings: the environment read once, with the defaults of a machine that s
       webdavUser: 'me', webdavPassword: '', awsAccessKeyId: 'AKID', awsSecretAccessKey: 'shh',
       awsSessionToken: undefined, awsEndpointUrl: 'http://minio:9000', awsRegion: 'eu-west-3',
     },
+    cloud: NO_CLOUD,
   });
   // Set but empty is unset, as a shell's `DATABASE_URL= music-sync ...` means.
   assert.equal(readSettings({ DATABASE_URL: '', TEMPORAL_ADDRESS: '' }).databaseUrl, undefined);

@@ -1,5 +1,6 @@
 // Profiles and the library: profile add/list, tracks, duplicates. Database only, no Temporal.
 import { UsageError } from '../args.ts';
+import { cloudProfileAddCommand, isCloudKind } from '../cloud.ts';
 import { withDb, type CliContext } from '../context.ts';
 import { checkRemote, providerOfLocation, remoteCredentials, remoteSettings, type RemoteOptions } from '../remote.ts';
 import { formatDate, formatDuration, table, trackJson } from '../output.ts';
@@ -7,8 +8,16 @@ import { formatDate, formatDuration, table, trackJson } from '../output.ts';
 export async function profileAddCommand(
   ctx: CliContext,
   name: string,
-  options: { provider: string | undefined; root: string | undefined } & RemoteOptions,
+  options: { provider: string | undefined; root: string | undefined; folder?: string | undefined; noBrowser?: boolean } & RemoteOptions,
 ): Promise<number> {
+  if (isCloudKind(options.provider)) {
+    if (options.root !== undefined) throw new UsageError(`profile add: a ${options.provider} profile takes --folder <path>, not --root`);
+    if (options.endpoint !== undefined || options.region !== undefined || options.pathStyle || options.maxConnections !== undefined) {
+      throw new UsageError('--endpoint, --region, --path-style and --max-connections are for webdav and s3 profiles');
+    }
+    return cloudProfileAddCommand(ctx, name, options.provider, { folder: options.folder, noBrowser: options.noBrowser === true });
+  }
+  if (options.folder !== undefined || options.noBrowser) throw new UsageError('--folder and --no-browser are for gdrive, onedrive and dropbox profiles');
   const root = options.root;
   if (!root) throw new UsageError('profile add: missing --root <dir|url>', 'usage: music-sync profile add <name> --root <dir|url> [--provider local|webdav|s3]');
   const provider = options.provider ?? providerOfLocation(root);
