@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { DropboxContentHash } from '../../providers/content-hashes/dropbox-content-hash.ts';
 import { QuickXorHash } from '../../providers/content-hashes/quick-xor-hash.ts';
 
@@ -153,7 +154,8 @@ export class DirectoryTree {
     const item = this.byId.get(id);
     if (!item || item.folder) throw new Error(`no file ${id}`);
     const last = (end ?? item.size) - 1;
-    if (last < start) return createReadStream(this.absPath(id), { start: 0, end: -1 });
+    // No bytes: createReadStream refuses an end before its start.
+    if (last < start) return Readable.from([]);
     return createReadStream(this.absPath(id), { start, end: last });
   }
 

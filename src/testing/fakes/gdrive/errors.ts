@@ -1,0 +1,64 @@
+// Drive's error answers as https://developers.google.com/drive/api/guides/handle-errors shows them:
+// `{ "error": { "code", "message", "errors": [{ "domain", "reason", "message", "location"?,
+// "locationType"? }] } }`.
+import type { ServerResponse } from 'node:http';
+
+export class DriveError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly domain: string;
+  readonly location: string | undefined;
+  readonly locationType: string | undefined;
+  readonly headers: Record<string, string>;
+  constructor(
+    status: number,
+    reason: string,
+    message: string,
+    options: { domain?: string; location?: string; locationType?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+    this.domain = options.domain ?? 'global';
+    this.location = options.location;
+    this.locationType = options.locationType;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** 400 Invalid Value naming the parameter (a bad `q`, `pageSize`, or a page token Drive does not know). */
+export const invalidValue = (parameter: string) =>
+  new DriveError(400, 'invalid', 'Invalid Value', { location: parameter, locationType: 'parameter' });
+
+export const fileNotFound = (id: string) =>
+  new DriveError(404, 'notFound', `File not found: ${id}.`, { location: 'fileId', locationType: 'parameter' });
+
+/** 401: the access token is missing, expired or revoked. */
+export const invalidCredentials = () =>
+  new DriveError(401, 'authError', 'Invalid Credentials', {
+    location: 'Authorization',
+    locationType: 'header',
+    headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' },
+  });
+
+/** 403 userRateLimitExceeded, the per-user quota's answer (the fake adds Retry-After: 1). */
+export const userRateLimitExceeded = () =>
+  new DriveError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded', { domain: 'usageLimits', headers: { 'retry-after': '1' } });
+
+/** 403 for a download of something without bytes (a folder, a Google Doc). */
+export const fileNotDownloadable = () =>
+  new DriveError(403, 'fileNotDownloadable', 'Only files with binary content can be downloaded. Use Export with Docs Editors files.', {
+    location: 'alt',
+    locationType: 'parameter',
+  });
+
+export function sendError(res: ServerResponse, error: DriveError): void {
+  const detail = {
+    message: error.message,
+    domain: error.domain,
+    reason: error.reason,
+    ...(error.location ? { location: error.location, locationType: error.locationType } : {}),
+  };
+  const body = JSON.stringify({ error: { code: error.status, message: error.message, errors: [detail] } });
+  res.writeHead(error.status, { 'content-type': 'application/json; charset=UTF-8', ...error.headers }).end(body);
+}
