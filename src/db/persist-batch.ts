@@ -61,6 +61,8 @@ function sameContent(t: Known, r: ReadItem): 'bytes' | 'audio' | undefined {
  * - a track with content evidence (same bytes or same audio) that is free to take, keeping its id: one
  *   whose path left the listing (a rename or move), one whose file moved away and left another file
  *   at its path (same provider id too: a swap), or a tombstone (restored, never duplicated);
+ * - where the audio was not told from the tags, the track whose path left the listing with the same
+ *   provider id: the same file object moved and changed (`movedObject`);
  * - else a new track.
  * A track at a path of the batch that no file took has lost its path to another recording: it is
  * tombstoned by this job, and a later file with its content in this job takes it back.
@@ -163,6 +165,8 @@ async function lockKnown(
     .where((eb) =>
       eb.or([
         eb.and([eb('t.deleted_at', 'is', null), eb('t.path', 'in', paths)]),
+        // The same file object moved (see `movedObject`).
+        eb.and([eb('t.deleted_at', 'is', null), eb('t.file_id', 'in', fileIds), eb.not(listedInJob(jobId))]),
         eb.and([
           eb.or([eb('t.content_hash', 'in', contentHashes), ...(audioHashes.length > 0 ? [eb('t.audio_hash', 'in', audioHashes)] : [])]),
           eb.or([eb('t.deleted_at', 'is not', null), eb.not(listedInJob(jobId)), eb.and([eb('t.file_id', 'in', fileIds), displaced])]),
@@ -185,6 +189,15 @@ function staysAtPath(here: Known, r: ReadItem): boolean {
   if (sameContent(here, r) || here.audio_hash === null) return true;
   const unsplit = here.audio_hash_scope === 'file' || r.audioHashScope !== 'stream';
   return unsplit && here.file_id === r.file.fileId;
+}
+
+/** `staysAtPath`'s rule for a file object that moved: where the audio cannot be told from the tags
+ * (hashed whole, or not read because a provider hash stood for it), the same provider id at a new path,
+ * its old one gone from the listing, is the same file, changed (a cloud file retagged and moved in one
+ * sync keeps its track). */
+function movedObject(c: Known & { source: Candidate['source'] | 'here' }, r: ReadItem): boolean {
+  if (c.source !== 'gone' || c.file_id !== r.file.fileId) return false;
+  return c.audio_hash_scope === 'file' || r.audioHashScope !== 'stream';
 }
 
 const SOURCE_RANK: Record<Candidate['source'] | 'here', number> = { here: 4, gone: 3, displaced: 2, tombstone: 1 };
@@ -210,7 +223,10 @@ function choose(pool: Candidate[], taken: ReadonlySet<string>, r: ReadItem, here
   for (const c of pool) {
     if (taken.has(c.id) || c.id === here?.id) continue;
     const evidence = sameContent(c, r);
-    if (!evidence) continue;
+    if (!evidence) {
+      if (movedObject(c, r)) consider(c, 0);
+      continue;
+    }
     if (c.source === 'displaced' && c.file_id !== r.file.fileId) continue;
     consider(c, evidenceLevel(evidence));
   }

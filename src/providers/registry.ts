@@ -1,5 +1,8 @@
 import type { ProviderKind } from '../contract/providers.ts';
+import { dropboxProvider } from './dropbox/index.ts';
+import { gdriveProvider } from './gdrive/index.ts';
 import { localProvider } from './local/index.ts';
+import { onedriveProvider } from './onedrive/index.ts';
 import { s3Provider } from './s3/index.ts';
 import { webdavProvider } from './webdav/index.ts';
 import type { ProfileLocation, ProviderEnvironment, ProviderModule, ProviderProfile, StorageProvider } from './types.ts';
@@ -51,6 +54,9 @@ const SHIPPED: { [K in ProviderKind]: ProviderModule<K> } = {
   local: localProvider,
   s3: s3Provider,
   webdav: webdavProvider,
+  gdrive: gdriveProvider,
+  onedrive: onedriveProvider,
+  dropbox: dropboxProvider,
 };
 
 export function defaultProviders(): ProviderRegistry {
