@@ -11,6 +11,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.ts';
 import { listEvents } from '../../src/db/events.ts';
+import type { CloudKind } from '../../src/providers/oauth/types.ts';
+import { startFakeAuthority, type FakeAuthority } from '../../src/testing/fakes/authority.ts';
+import { startDropboxFake } from '../../src/testing/fakes/dropbox.ts';
+import { startGdriveFake } from '../../src/testing/fakes/gdrive.ts';
+import { startOnedriveFake } from '../../src/testing/fakes/onedrive.ts';
 import { InvalidInputError, SyncCancelledError, SyncProviderError } from '../../src/client/errors.ts';
 import { SyncClient, type StartedSync } from '../../src/client/sync-client.ts';
 import type { SyncConfig } from '../../src/contract/config.ts';
@@ -36,11 +41,18 @@ let profileNo = 0;
 // Real servers over the scratch folder: its folders are WebDAV folders and S3 buckets.
 let webdav: WebdavServer;
 let s3: S3Server;
+// Contract fakes of the cloud APIs over the same folder, with their OAuth server.
+let authority: FakeAuthority;
+const clouds = {} as Record<CloudKind, { apiUrl: string; contentUrl?: string; stop(): Promise<void> }>;
 
 before(async () => {
   [env, testDb, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDb(), bundleWorkflows()]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'music-sync-inc-'));
   [webdav, s3] = await Promise.all([startWebdavServer({ root: tmp }), startS3Server({ root: tmp })]);
+  authority = await startFakeAuthority();
+  [clouds.gdrive, clouds.onedrive, clouds.dropbox] = await Promise.all([
+    startGdriveFake({ root: tmp, authority }), startOnedriveFake({ root: tmp, authority }), startDropboxFake({ root: tmp, authority }),
+  ]);
   const providers = faultyRegistry(faults);
   const secretBox = SecretBox.fromKeyText(randomBytes(32).toString('base64'));
   const taskQueue = 'incremental-tests';
@@ -61,6 +73,8 @@ after(async () => {
   await env?.teardown();
   await webdav?.stop();
   await s3?.stop();
+  for (const cloud of Object.values(clouds)) await cloud.stop();
+  await authority?.stop();
   await testDb?.close();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -75,7 +89,7 @@ async function age(dir: string): Promise<void> {
   }
 }
 
-type Kind = 'faulty' | 'journaled' | 'webdav' | 's3';
+type Kind = 'faulty' | 'journaled' | 'webdav' | 's3' | CloudKind;
 
 async function profileFor(root: string, label: string, provider: Kind = 'faulty'): Promise<string> {
   const name = `${label}-${++profileNo}`;
@@ -89,18 +103,25 @@ async function profileFor(root: string, label: string, provider: Kind = 'faulty'
     const secrets = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     return (await sync.registerProfile({ name, provider, root: `s3://${folder}`, settings: { endpoint: s3.endpoint }, secrets })).id;
   }
+  if (provider === 'gdrive' || provider === 'onedrive' || provider === 'dropbox') {
+    const { apiUrl, contentUrl } = clouds[provider];
+    const settings = { clientId: authority.clientId, authUrl: authority.authUrl, tokenUrl: authority.tokenUrl, apiUrl, ...(contentUrl ? { contentUrl } : {}) };
+    return (await sync.registerProfile({ name, provider, root: folder, settings, secrets: { refreshToken: authority.grant() } })).id;
+  }
   return (await sync.registerProfile({ name, provider, root })).id;
 }
 
 /** What each kind can tell: a provider without file ids (both servers here) cannot follow a swap of
  * two files; one that lists content hashes (S3) reads no audio, so a path keeps its track whatever
  * recording it holds (identity by path, as every sync without audio evidence has). */
-const FOLLOWS_SWAPS: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: false, s3: false };
-const TELLS_RECORDINGS_APART: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: true, s3: false };
+const FOLLOWS_SWAPS: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: false, s3: false, gdrive: true, onedrive: true, dropbox: true };
+const TELLS_RECORDINGS_APART: Record<Kind, boolean> = {
+  faulty: true, journaled: true, webdav: true, s3: false, gdrive: false, onedrive: false, dropbox: false,
+};
 /** Two files of one size swapped by renames keep their times: a listing sees the swap by file ids
  * (inodes), content hashes (S3's MD5) or revision tags that follow content; rclone's WebDAV has none
  * of these (its ETag is made of the time and size), so only a full sync sees that swap there. */
-const LISTING_SEES_SWAPS: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: false, s3: true };
+const LISTING_SEES_SWAPS: Record<Kind, boolean> = { faulty: true, journaled: true, webdav: false, s3: true, gdrive: true, onedrive: true, dropbox: true };
 
 async function run(start: Promise<StartedSync>): Promise<{ result: SyncResult; jobId: string }> {
   const started = await start;
@@ -296,8 +317,11 @@ describe('incremental sync', () => {
     assert.equal(faults.journaledListCalls, 0);
   });
 
-  const FEEDS: Record<Kind, string> = { faulty: 'listing diff', journaled: 'change feed', webdav: 'WebDAV server', s3: 'S3 server' };
-  for (const provider of ['faulty', 'journaled', 'webdav', 's3'] as const) {
+  const FEEDS: Record<Kind, string> = {
+    faulty: 'listing diff', journaled: 'change feed', webdav: 'WebDAV server', s3: 'S3 server',
+    gdrive: 'Google Drive changes', onedrive: 'OneDrive delta', dropbox: 'Dropbox list_folder/continue',
+  };
+  for (const provider of ['faulty', 'journaled', 'webdav', 's3', 'gdrive', 'onedrive', 'dropbox'] as const) {
   test(`property (${FEEDS[provider]}): after any sequence of changes, incremental equals full`, { timeout: 600_000 }, async () => {
     // A remote library is compared with full syncs over the same server: hashes differ by provider.
     const reference: Kind = provider === 'journaled' ? 'faulty' : provider;

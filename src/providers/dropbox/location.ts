@@ -4,22 +4,11 @@
 // than the user last did (only the last component is sure to be right, per the `Metadata` docs of
 // https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder): entries are
 // placed under the root by `path_lower`, and named by `path_display`.
-import { displayName } from '../path-bytes.ts';
-import { ProviderError } from '../types.ts';
+import { normalizeCloudRoot } from '../cloud/profile.ts';
 
-/** The root as stored: without leading or trailing slashes. Throws ProviderError('invalid') for an
- * empty, `.` or `..` segment, or a NUL. */
+/** The root as stored: without leading or trailing slashes ('' is the whole Dropbox). */
 export function normalizeRoot(input: unknown): string {
-  if (typeof input !== 'string') throw new ProviderError('invalid', 'the Dropbox folder must be a path such as "Music" (or "" for the whole Dropbox)');
-  const root = input.replace(/^\/+|\/+$/g, '');
-  if (root === '') return '';
-  if (root.includes('\0')) throw new ProviderError('invalid', `the Dropbox folder ${JSON.stringify(displayName(root))} holds a NUL character`);
-  for (const segment of root.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..') {
-      throw new ProviderError('invalid', `the Dropbox folder ${JSON.stringify(displayName(root))} has an empty, "." or ".." part`);
-    }
-  }
-  return root;
+  return normalizeCloudRoot(input, 'Dropbox');
 }
 
 /** The root as the API's `path` argument: '' is the whole Dropbox. */

@@ -1,19 +1,10 @@
-// A Google Drive profile as it is stored: its root, a folder path in the user's My Drive ('' is all
-// of it), and the OAuth client and endpoints it was linked with (CloudSettings), each checked.
+// A Google Drive profile as it is stored: see cloud/profile.ts.
+import { normalizeCloudRoot, normalizeCloudSettings } from '../cloud/profile.ts';
 import type { CloudSettings } from '../oauth/types.ts';
-import { ProviderError } from '../types.ts';
 
-/** The root without leading or trailing slashes; a path that could name no folder is refused. */
-export function normalizeRoot(root: string): string {
-  if (typeof root !== 'string') throw new ProviderError('invalid', 'the Google Drive folder must be a path like "Music/Library"');
-  if (root.includes('\0')) throw new ProviderError('invalid', 'the Google Drive folder path contains a NUL character');
-  const path = root.replace(/^\/+|\/+$/g, '');
-  if (path === '') return '';
-  for (const segment of path.split('/')) {
-    if (segment === '') throw new ProviderError('invalid', `the Google Drive folder "${root}" has an empty name in it (two slashes in a row)`);
-    if (segment === '.' || segment === '..') throw new ProviderError('invalid', `the Google Drive folder "${root}" may not contain "${segment}"`);
-  }
-  return path;
+/** The root without leading or trailing slashes ('' is all of My Drive). */
+export function normalizeRoot(root: unknown): string {
+  return normalizeCloudRoot(root, 'Google Drive');
 }
 
 /** The root's folder names, top first. */
@@ -21,28 +12,6 @@ export function rootSegments(root: string): string[] {
   return root === '' ? [] : root.split('/');
 }
 
-const URL_KEYS = ['authUrl', 'tokenUrl', 'apiUrl'] as const;
-
-/** The settings as stored: the client id and the endpoints (absolute http(s) URLs, without a
- * trailing slash), nothing else. Throws ProviderError('invalid') naming what is wrong. */
 export function normalizeSettings(settings: Readonly<Record<string, unknown>>): CloudSettings {
-  const { clientId } = settings;
-  if (typeof clientId !== 'string' || clientId.trim() === '') {
-    throw new ProviderError('invalid', 'the Google Drive profile has no OAuth clientId in its settings: link it again');
-  }
-  const urls = {} as Record<(typeof URL_KEYS)[number], string>;
-  for (const key of URL_KEYS) {
-    const value = settings[key];
-    let url: URL | undefined;
-    try {
-      url = typeof value === 'string' ? new URL(value.trim()) : undefined;
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      throw new ProviderError('invalid', `the Google Drive profile's ${key} must be an http(s) URL, got ${JSON.stringify(value ?? null)}`);
-    }
-    urls[key] = (value as string).trim().replace(/\/+$/, '');
-  }
-  return { clientId: clientId.trim(), ...urls };
+  return normalizeCloudSettings(settings, 'Google Drive');
 }
