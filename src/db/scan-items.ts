@@ -1,5 +1,5 @@
 // scan_items: each job's durable work queue, one row per listed file with its verdict and outcome.
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { PROVIDER_FILE_KEYS, type ProviderChange, type ProviderFile } from '../providers/types.ts';
 import { fromColumns, toColumns } from './columns.ts';
 import type { Db } from './connect.ts';
@@ -175,17 +175,29 @@ export async function applyChangePage(
   changes: readonly ProviderChange[],
 ): Promise<void> {
   let run: FileChange[] = [];
-  for (const change of changes) {
-    if (change.kind === 'upsert' || change.kind === 'remove') {
-      run.push(change);
-      continue;
-    }
+  let removals: { paths: string[]; caseInsensitive: boolean } | undefined;
+  const flush = async () => {
     await applyFileChanges(db, profileId, jobId, run);
     run = [];
-    if (change.kind === 'removePath') await removePath(db, profileId, jobId, change.path, change.caseInsensitive ?? false);
-    else await movePath(db, profileId, jobId, change.from, change.to);
+    if (removals) await removePaths(db, profileId, jobId, removals.paths, removals.caseInsensitive);
+    removals = undefined;
+  };
+  for (const change of changes) {
+    if (change.kind === 'upsert' || change.kind === 'remove') {
+      if (removals) await flush();
+      run.push(change);
+    } else if (change.kind === 'removePath') {
+      // A run of path removals (Dropbox sends a page of deletions) is one statement.
+      const caseInsensitive = change.caseInsensitive ?? false;
+      if (run.length > 0 || (removals && removals.caseInsensitive !== caseInsensitive)) await flush();
+      removals ??= { paths: [], caseInsensitive };
+      removals.paths.push(change.path);
+    } else {
+      await flush();
+      await movePath(db, profileId, jobId, change.from, change.to);
+    }
   }
-  await applyFileChanges(db, profileId, jobId, run);
+  await flush();
 }
 
 type FileChange = Extract<ProviderChange, { kind: 'upsert' | 'remove' }>;
@@ -222,42 +234,63 @@ async function applyFileChanges(db: Db, profileId: string, jobId: string, change
   }
 }
 
-/** `column` is `path` or under it (`path` '' is the root: everything). */
-function underPath(column: string, path: string, caseInsensitive: boolean) {
+/** `column` is `path` or under it (`path` '' is the root: everything). Lengths and case are
+ * Postgres's own (characters, not UTF-16 units), so a folder named with an emoji matches. */
+function underPath(column: string, path: string | RawBuilder<string>, caseInsensitive: boolean) {
   if (path === '') return sql<boolean>`true`;
+  const given = typeof path === 'string' ? sql`${path}::text` : path;
   const c = caseInsensitive ? sql`lower(${sql.ref(column)})` : sql.ref(column);
-  const p = caseInsensitive ? path.toLowerCase() : path;
-  return sql<boolean>`(${c} = ${p} or left(${c}, ${p.length + 1}) = ${`${p}/`})`;
+  const p = caseInsensitive ? sql`lower(${given})` : given;
+  return sql<boolean>`(${c} = ${p} or starts_with(${c}, ${p} || '/'))`;
 }
 
-/** Everything at or under `path` is gone: what the job holds there is removed, and what the snapshot
- * knew there is recorded as removed (unless the job holds that file elsewhere). */
-async function removePath(db: Db, profileId: string, jobId: string, path: string, caseInsensitive: boolean): Promise<void> {
-  await sql`update scan_items s set status = 'removed' where s.job_id = ${jobId} and ${underPath('s.path', path, caseInsensitive)}`.execute(db);
+/** Everything at or under each of `paths` is gone: what the job holds there is removed, and what the
+ * snapshot knew there is recorded as removed (unless the job holds that file elsewhere). */
+async function removePaths(db: Db, profileId: string, jobId: string, paths: readonly string[], caseInsensitive: boolean): Promise<void> {
+  if (paths.length === 0) return;
+  // The root itself gone: everything.
+  const all = paths.includes('');
+  const under = (column: string) => (all ? sql<boolean>`true` : underPath(column, sql<string>`v.p`, caseInsensitive));
+  await sql`
+    update scan_items s set status = 'removed'
+    from unnest(${[...paths]}::text[]) as v(p)
+    where s.job_id = ${jobId} and ${under('s.path')}`.execute(db);
   await sql`
     insert into scan_items (job_id, file_id, path, size, modified_at, status)
-    select ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, 'removed'
-    from listing_snapshots ls
-    where ls.profile_id = ${profileId} and ${underPath('ls.path', path, caseInsensitive)}
+    select distinct on (ls.path) ${jobId}, ls.file_id, ls.path, ls.size, ls.modified_at, 'removed'
+    from listing_snapshots ls, unnest(${[...paths]}::text[]) as v(p)
+    where ls.profile_id = ${profileId} and ${under('ls.path')}
       and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.file_id = ls.file_id)
     on conflict (job_id, md5(path)) do nothing`.execute(db);
 }
 
 /** The folder at `from` is now at `to`: what the job holds under it moves along, and what the
  * snapshot knew under it (and the job does not hold) is queued at its new path, as listed then: the
- * filter settles those as renames by file id and content without reading them. */
+ * filter settles those as renames by file id and content without reading them. A `removed` row at a
+ * new path (a folder renamed into the place of a deleted one) gives way: the removal it records is
+ * kept by the moved file's own row, which holds that path now. */
 async function movePath(db: Db, profileId: string, jobId: string, from: string, to: string): Promise<void> {
   if (from === to || from === '') return;
-  const moved = (column: string) => sql<string>`${to} || substr(${sql.ref(column)}, ${from.length + 1})`;
+  const moved = (column: string) => sql<string>`${to}::text || substr(${sql.ref(column)}, char_length(${from}::text) + 1)`;
+  const under = (column: string) => sql<boolean>`(${underPath(column, from, false)} and ${sql.ref(column)} <> ${from})`;
+  await sql`
+    delete from scan_items o
+    using scan_items s
+    where s.job_id = ${jobId} and ${under('s.path')} and o.job_id = ${jobId} and o.status = 'removed' and o.path = ${moved('s.path')}`.execute(db);
+  await sql`
+    delete from scan_items o
+    using listing_snapshots ls
+    where ls.profile_id = ${profileId} and ${under('ls.path')} and o.job_id = ${jobId} and o.status = 'removed' and o.path = ${moved('ls.path')}
+      and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.file_id = ls.file_id)`.execute(db);
   await sql`
     update scan_items s set path = ${moved('s.path')}
-    where s.job_id = ${jobId} and ${underPath('s.path', from, false)} and s.path <> ${from}
+    where s.job_id = ${jobId} and ${under('s.path')}
       and not exists (select 1 from scan_items o where o.job_id = ${jobId} and o.path = ${moved('s.path')})`.execute(db);
   await sql`
     insert into scan_items (job_id, file_id, path, size, modified_at, provider_hash, revision, status)
     select ${jobId}, ls.file_id, ${moved('ls.path')}, ls.size, ls.modified_at, ls.provider_hash, ls.revision, 'discovered'
     from listing_snapshots ls
-    where ls.profile_id = ${profileId} and ${underPath('ls.path', from, false)} and ls.path <> ${from}
+    where ls.profile_id = ${profileId} and ${under('ls.path')}
       and not exists (select 1 from scan_items s where s.job_id = ${jobId} and s.file_id = ls.file_id)
     on conflict (job_id, md5(path)) do nothing`.execute(db);
 }

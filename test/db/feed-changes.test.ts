@@ -88,6 +88,55 @@ describe('change pages', () => {
   });
 });
 
+describe('change pages: names and collisions', () => {
+  test('folders named with characters outside the BMP, accents and case are removed and moved whole', async () => {
+    const { profileId, job } = await profileAndJob();
+    const old = await job();
+    await snapshot(profileId, old, [file('a', '🎵 Mix/1.mp3'), file('b', 'Björk/Ísland/2.mp3'), file('c', 'ÄRZTE/3.mp3'), file('d', '🎵 Mixes/4.mp3')]);
+    const jobId = await job();
+    await applyChangePage(db, profileId, jobId, [
+      { kind: 'removePath', path: '🎵 Mix' },
+      { kind: 'movePath', from: 'Björk/Ísland', to: 'Björk/🇮🇸 Ísland' },
+      { kind: 'removePath', path: 'ärzte', caseInsensitive: true },
+    ]);
+    assert.deepEqual((await queue(jobId)).sort(), [
+      'discovered b Björk/🇮🇸 Ísland/2.mp3',
+      'removed a 🎵 Mix/1.mp3',
+      'removed c ÄRZTE/3.mp3',
+    ].sort());
+  });
+
+  test('a run of path removals (a page of Dropbox deletions) is applied at once, the root among them', async () => {
+    const { profileId, job } = await profileAndJob();
+    const old = await job();
+    await snapshot(profileId, old, [file('a', 'A/1.mp3'), file('b', 'A/B/2.mp3'), file('c', 'C/3.mp3'), file('d', 'D/4.mp3')]);
+    const jobId = await job();
+    await applyChangePage(db, profileId, jobId, [
+      { kind: 'removePath', path: 'a', caseInsensitive: true },
+      { kind: 'removePath', path: 'A/b', caseInsensitive: true },
+      { kind: 'removePath', path: 'c/3.MP3', caseInsensitive: true },
+      { kind: 'upsert', file: file('e', 'A/new.mp3') },
+    ]);
+    assert.deepEqual((await queue(jobId)).sort(), ['discovered e A/new.mp3', 'removed a A/1.mp3', 'removed b A/B/2.mp3', 'removed c C/3.mp3']);
+    const whole = await job();
+    await applyChangePage(db, profileId, whole, [{ kind: 'removePath', path: '' }, { kind: 'removePath', path: 'D' }]);
+    assert.equal((await queue(whole)).filter((row) => row.startsWith('removed')).length, 4);
+  });
+
+  test('a folder renamed into the place of a deleted one takes its paths', async () => {
+    const { profileId, job } = await profileAndJob();
+    const old = await job();
+    await snapshot(profileId, old, [file('a1', 'Album/01.mp3'), file('a2', 'Album (remaster)/01.mp3'), file('a3', 'Album (remaster)/02.mp3')]);
+    const jobId = await job();
+    await applyChangePage(db, profileId, jobId, [
+      { kind: 'removePath', path: 'Album' },
+      { kind: 'upsert', file: file('a3', 'Album (remaster)/02.mp3', 11) },
+      { kind: 'movePath', from: 'Album (remaster)', to: 'Album' },
+    ]);
+    assert.deepEqual(await queue(jobId), ['discovered a2 Album/01.mp3', 'discovered a3 Album/02.mp3']);
+  });
+});
+
 describe('folder index', () => {
   test('pending until the sync completes; a failed sync leaves the committed index; a whole listing replaces it', async () => {
     const { profileId, job } = await profileAndJob();
