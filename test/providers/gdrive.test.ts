@@ -8,7 +8,9 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { driveErrorOf } from '../../src/providers/gdrive/errors.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import { toActivityFailure } from '../../src/activities/failures.ts';
+import { driveErrorOf, SPENT_QUOTA_RETRY_MS } from '../../src/providers/gdrive/errors.ts';
 import { gdriveProvider } from '../../src/providers/gdrive/index.ts';
 import { RemoteRequestError } from '../../src/providers/remote/types.ts';
 import type {
@@ -166,16 +168,31 @@ describe('gdrive: profiles', () => {
     assert.deepEqual(requestsSince(before), {});
   });
 
-  test("Drive's error answers: rate limits are throttling (429), other refusals keep their status", () => {
-    const answer = (status: number, reason: string) =>
-      driveErrorOf(new Response(null, { status }), JSON.stringify({ error: { code: status, message: reason, errors: [{ domain: 'usageLimits', reason, message: reason }] } }));
-    assert.equal(answer(403, 'userRateLimitExceeded').status, 429);
-    assert.equal(answer(403, 'rateLimitExceeded').status, 429);
-    assert.equal(answer(429, 'rateLimitExceeded').status, 429);
-    assert.equal(answer(403, 'insufficientFilePermissions').status, 403);
-    assert.equal(answer(403, 'cannotDownloadAbusiveFile').status, 403);
+  test("Drive's error answers: rate limits are throttling (429), spent quotas rateLimited for an hour, other refusals keep their status", () => {
+    const answer = (status: number, reason: string, headers: Record<string, string> = {}) =>
+      driveErrorOf(new Response(null, { status, headers }), JSON.stringify({ error: { code: status, message: reason, errors: [{ domain: 'usageLimits', reason, message: reason }] } }));
+    const statusOf = (err: Error) => {
+      assert.ok(err instanceof RemoteRequestError, `a RemoteRequestError, got ${String(err)}`);
+      return err.status;
+    };
+    assert.equal(statusOf(answer(403, 'userRateLimitExceeded')), 429);
+    assert.equal(statusOf(answer(403, 'rateLimitExceeded')), 429);
+    assert.equal(statusOf(answer(429, 'rateLimitExceeded')), 429);
+    assert.equal(statusOf(answer(403, 'sharingRateLimitExceeded')), 429);
+    assert.equal(statusOf(answer(403, 'insufficientFilePermissions')), 403);
+    assert.equal(statusOf(answer(403, 'cannotDownloadAbusiveFile')), 403);
     assert.ok(answer(500, 'backendError') instanceof RemoteRequestError);
-    assert.equal(driveErrorOf(new Response(null, { status: 502 }), '<html>Bad Gateway</html>').status, 502);
+    assert.equal(statusOf(driveErrorOf(new Response(null, { status: 502 }), '<html>Bad Gateway</html>')), 502);
+    // A spent quota is the account's, never one file's: retried by the activity an hour later (or
+    // when Drive says, if later).
+    for (const reason of ['dailyLimitExceeded', 'quotaExceeded', 'downloadQuotaExceeded']) {
+      const err = answer(403, reason);
+      assert.ok(err instanceof ProviderError && err.kind === 'rateLimited', `${reason}: ${String(err)}`);
+      assert.equal(err.retryAfterMs, SPENT_QUOTA_RETRY_MS);
+      assert.match(err.message, new RegExp(`^Google Drive .*quota exceeded \\(${reason}\\): try again later$`));
+    }
+    assert.equal((answer(403, 'dailyLimitExceeded', { 'retry-after': '7200' }) as ProviderError).retryAfterMs, 7_200_000);
+    assert.equal((answer(403, 'dailyLimitExceeded', { 'retry-after': '5' }) as ProviderError).retryAfterMs, SPENT_QUOTA_RETRY_MS);
   });
 });
 
@@ -198,6 +215,41 @@ describe('gdrive: what Drive has that a disk has not', () => {
       assert.equal(ids.get('same.mp3'), fake.tree.at('odd/same.mp3')!.id, 'the older file keeps the name');
     } finally {
       await rm(path.join(served, 'odd'), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gdrive: duplicate names in two answers of files.list', () => {
+  test('the older keeps the name and the newer gets its id, whatever answer and page each is in, as the feed names them', async () => {
+    // One folder of 1,001 files (Drive answers at most 1,000 items): 999 that sort first, then two
+    // items named `dup.mp3`, the older the last of the first answer, the newer the first of the next.
+    const bulk = await mkdtemp(path.join(os.tmpdir(), 'music-sync-gdrive-dups-'));
+    const drive = await startGdriveFake({ root: bulk, authority });
+    try {
+      await mkdir(path.join(bulk, 'lib', 'split'), { recursive: true });
+      for (let i = 0; i < 999; i++) await writeFile(path.join(bulk, 'lib', 'split', `a${String(i).padStart(3, '0')}.mp3`), `${i}`);
+      await writeFile(path.join(bulk, 'lib', 'split', 'dup.mp3'), 'older');
+      await writeFile(path.join(bulk, 'lib', 'split', 'dup.mp3~dup1'), 'newer');
+      const index = new MemoryIndex();
+      const provider = providerFor('lib', { apiUrl: drive.apiUrl, folders: index });
+      const cursor = await provider.changeFeed!.getStartCursor();
+      const older = drive.tree.at('lib/split/dup.mp3')!.id;
+      const newer = drive.tree.at('lib/split/dup.mp3~dup1')!.id;
+      const expected = { 'split/dup.mp3': older, [`split/dup (${newer}).mp3`]: newer };
+      const dups = (files: readonly ProviderFile[]) => Object.fromEntries(files.filter((f) => f.path.includes('dup')).map((f) => [f.path, f.fileId]));
+      // Pages of 1,000 (one answer each) and of 300 (pages that end inside an answer).
+      for (const pageSize of [1000, 300]) {
+        const files = await listAll(providerFor('lib', { apiUrl: drive.apiUrl }), pageSize, index);
+        assert.equal(files.length, 1001, `page size ${pageSize}`);
+        assert.deepEqual(dups(files), expected, `page size ${pageSize}`);
+      }
+      // The feed names a changed duplicate as the listing does.
+      await writeFile(path.join(bulk, 'lib', 'split', 'dup.mp3~dup1'), 'newer, changed');
+      const { changes } = await readFeed(providerFor('lib', { apiUrl: drive.apiUrl, folders: index }), cursor, 1000, index);
+      assert.deepEqual(changes.flatMap((c) => (c.kind === 'upsert' ? [[c.file.path, c.file.fileId]] : [])), Object.entries(expected).slice(1));
+    } finally {
+      await drive.stop();
+      await rm(bulk, { recursive: true, force: true });
     }
   });
 });
@@ -283,14 +335,14 @@ describe('gdrive: change feed', () => {
     assert.ok(after.some((f) => f.path === `A/new (${fake.tree.at(`${lib}/A/new.mp3~dup1`)!.id}).mp3`));
   });
 
-  test('a feed read with nothing changed is one request and no change', async () => {
+  test('a feed read with nothing changed is two requests (the root looked up by its path, the feed) and no change', async () => {
     const provider = providerFor(lib, { folders: index });
     const cursorNow = await provider.changeFeed!.getStartCursor();
     const before = requestsNow();
     const read = await readFeed(provider, cursorNow, 1000, index);
     const made = requestsSince(before);
     assert.deepEqual(read.changes, []);
-    assert.deepEqual(made, { 'changes.list': 1 });
+    assert.deepEqual(made, { 'files.list': 1, 'changes.list': 1 });
   });
 
   test('an expired cursor is cursorExpired', async () => {
@@ -349,6 +401,87 @@ describe('gdrive: change feed, every page read twice', () => {
 
 const byId = (a: FolderEntry, b: FolderEntry) => (a.id < b.id ? -1 : 1);
 
+describe("gdrive: the profile's folder renamed, moved or replaced", () => {
+  const paths = (files: readonly ProviderFile[]) => files.map((f) => f.path);
+  after(async () => {
+    for (const name of ['Music', 'Music (old)', 'Music (older)', 'Elsewhere', 'Deep', 'Deep (old)']) await rm(path.join(served, name), { recursive: true, force: true });
+  });
+
+  test('renamed and replaced by a new folder of its name: the feed asks for a full listing, which reads the new folder', async () => {
+    await put('Music/a.mp3');
+    await put('Music/sub/b.mp3');
+    const index = new MemoryIndex();
+    const provider = providerFor('Music', { folders: index });
+    const cursor = await provider.changeFeed!.getStartCursor();
+    assert.deepEqual(paths(await listAll(provider, 1000, index)), ['a.mp3', 'sub/b.mp3']);
+
+    // Renamed away with nothing in its place: the path names no folder, as the listing will say.
+    await move('Music', 'Music (old)');
+    await rejectsWith(providerFor('Music', { folders: index }).changeFeed!.getChanges(cursor, undefined, 100), 'unavailable');
+    // A new `Music`: its path names another folder than the one the index follows.
+    await put('Music/c.mp3');
+    const err = await rejectsWith(providerFor('Music', { folders: index }).changeFeed!.getChanges(cursor, undefined, 100), 'cursorExpired');
+    assert.match(err.message, /renamed, moved or replaced/);
+    assert.deepEqual(paths(await listAll(providerFor('Music'))), ['c.mp3']);
+  });
+
+  test('a folder above it renamed and replaced (no change of the root itself in the feed): cursorExpired', async () => {
+    await put('Deep/Music/a.mp3');
+    const index = new MemoryIndex();
+    const provider = providerFor('Deep/Music', { folders: index });
+    const cursor = await provider.changeFeed!.getStartCursor();
+    await listAll(provider, 1000, index);
+    await move('Deep', 'Deep (old)');
+    await put('Deep/Music/c.mp3');
+    await rejectsWith(providerFor('Deep/Music', { folders: index }).changeFeed!.getChanges(cursor, undefined, 100), 'cursorExpired');
+    assert.deepEqual(paths(await listAll(providerFor('Deep/Music'))), ['c.mp3']);
+  });
+
+  test('renamed and replaced while a read goes on (after its first page): cursorExpired when the change of the root comes', async () => {
+    await rm(path.join(served, 'Music'), { recursive: true, force: true });
+    for (const f of ['a.mp3', 'b.mp3']) await put(`Music/${f}`);
+    const index = new MemoryIndex();
+    const first = providerFor('Music', { folders: index });
+    const cursor = await first.changeFeed!.getStartCursor();
+    await listAll(first, 1000, index);
+    for (const f of ['a.mp3', 'b.mp3']) await put(`Music/${f}`, `${f}, changed`);
+    const page = await providerFor('Music', { folders: index }).changeFeed!.getChanges(cursor, undefined, 1);
+    index.changed(page);
+    assert.ok(page.nextPageToken);
+    await move('Music', 'Music (older)');
+    await put('Music/new.mp3');
+    let token: string | undefined = page.nextPageToken;
+    let caught: unknown;
+    try {
+      for (let pages = 0; token && pages < 20; pages++) {
+        const next: ChangePage = await providerFor('Music', { folders: index }).changeFeed!.getChanges(cursor, token, 1);
+        index.changed(next);
+        token = next.nextPageToken;
+      }
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof ProviderError && caught.kind === 'cursorExpired', `cursorExpired, got ${String(caught)}`);
+  });
+
+  test('moved away and back between two syncs: the feed goes on (the path still names it)', async () => {
+    await rm(path.join(served, 'Music'), { recursive: true, force: true });
+    await put('Music/a.mp3');
+    const index = new MemoryIndex();
+    const first = providerFor('Music', { folders: index });
+    const cursor = await first.changeFeed!.getStartCursor();
+    const before = await listAll(first, 1000, index);
+    await mkdir(path.join(served, 'Elsewhere'), { recursive: true });
+    await move('Music', 'Elsewhere/Music');
+    await fake.tree.refresh();
+    await move('Elsewhere/Music', 'Music');
+    await put('Music/b.mp3');
+    const read = await readFeed(providerFor('Music', { folders: index }), cursor, 100, index);
+    assert.deepEqual(applyChanges(before, read.changes), await listAll(providerFor('Music')));
+    assert.deepEqual(paths(await listAll(providerFor('Music'))), ['a.mp3', 'b.mp3']);
+  });
+});
+
 describe('gdrive: tokens, grants and throttling', () => {
   test('an access token that expires between two pages is renewed, and the listing goes on', async () => {
     await put('tokens/a.mp3');
@@ -387,6 +520,31 @@ describe('gdrive: tokens, grants and throttling', () => {
       assert.ok(Date.now() - started >= 2_000, 'Retry-After was waited for');
     } finally {
       await rm(path.join(served, 'busy'), { recursive: true, force: true });
+    }
+  });
+
+  test("a spent quota (403 downloadQuotaExceeded) is rateLimited at once, an activity retry an hour later, never the file's failure", async () => {
+    await put('quota/a.mp3', 'some bytes');
+    try {
+      const provider = providerFor('quota');
+      const [file] = await listAll(provider);
+      const before = requestsNow();
+      fake.throttle(1, 'downloadQuotaExceeded');
+      const err = await rejectsWith(provider.open(file!), 'rateLimited');
+      assert.equal(err.retryAfterMs, SPENT_QUOTA_RETRY_MS);
+      assert.deepEqual(requestsSince(before), { 'files.download': 1 }, 'not retried within the request');
+      // processBatch records a file's failure only for notFound, forbidden and invalid; any other
+      // ProviderError fails the activity through toActivityFailure, which retries it after the wait.
+      const failure = toActivityFailure(err);
+      assert.ok(failure instanceof ApplicationFailure);
+      assert.equal(failure.nonRetryable, false);
+      assert.equal(failure.nextRetryDelay, SPENT_QUOTA_RETRY_MS);
+      fake.throttle(1, 'dailyLimitExceeded');
+      await rejectsWith(provider.list(undefined, 10), 'rateLimited');
+      const reader = await provider.open(file!);
+      await reader.close();
+    } finally {
+      await rm(path.join(served, 'quota'), { recursive: true, force: true });
     }
   });
 
@@ -430,7 +588,8 @@ describe('gdrive: requests', () => {
       const afterListing = new Map(drive.requests);
       ({ newCursor: cursor } = await readFeed(providerFor('lib', { apiUrl: drive.apiUrl, folders: index }), cursor, 1000, index));
       const feed = Object.fromEntries([...drive.requests].map(([k, v]) => [k, v - (afterListing.get(k) ?? 0)]).filter(([, v]) => (v as number) > 0));
-      // Ten files added to an album, another album renamed: the feed, and one query for same-named siblings.
+      // Ten files added to an album, another album renamed: the root's lookup, the feed, and one query
+      // for same-named siblings.
       for (let i = 0; i < 10; i++) await writeFile(path.join(bulk, 'lib', 'artist 0', 'album 0', `new ${i}.mp3`), `new ${i}`);
       await rename(path.join(bulk, 'lib', 'artist 1', 'album 1'), path.join(bulk, 'lib', 'artist 1', 'album one'));
       const beforeChanges = new Map(drive.requests);
@@ -440,8 +599,8 @@ describe('gdrive: requests', () => {
       t.diagnostic(`listing 1,000 files: ${JSON.stringify(listing)}; a feed read with nothing new: ${JSON.stringify(feed)}; ` +
         `with 10 files added and a folder renamed: ${JSON.stringify(changed)}`);
       assert.ok(total(listing) <= 6, `listing requests: ${JSON.stringify(listing)}`);
-      assert.deepEqual(feed, { 'changes.list': 1 });
-      assert.deepEqual(changed, { 'changes.list': 1, 'files.list': 1 });
+      assert.deepEqual(feed, { 'changes.list': 1, 'files.list': 1 });
+      assert.deepEqual(changed, { 'changes.list': 1, 'files.list': 2 });
     } finally {
       await drive.stop();
       await rm(bulk, { recursive: true, force: true });

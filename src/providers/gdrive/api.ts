@@ -65,13 +65,15 @@ export class DriveApi {
     this.apiUrl = apiUrl;
   }
 
-  /** One page of files.list for `q` (every drive the user can see, trashed items only if asked). */
+  /** One page of files.list for `q` (every drive the user can see, trashed items only if asked), by
+   * name then creation time: items of one name and folder come together, the oldest first (names.ts). */
   listFiles(q: string, pageToken: string | undefined, pageSize = MAX_PAGE_SIZE): Promise<FileList> {
     return this.http.json<FileList>('Google Drive files.list', {
       url: this.url('files', {
         q,
         fields: `nextPageToken,files(${FILE_FIELDS})`,
         pageSize: String(Math.min(MAX_PAGE_SIZE, Math.max(1, pageSize))),
+        orderBy: 'name,createdTime',
         supportsAllDrives: 'true',
         includeItemsFromAllDrives: 'true',
         ...(pageToken ? { pageToken } : {}),

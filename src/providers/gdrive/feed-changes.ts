@@ -10,6 +10,14 @@ import type { FolderView } from './folders.ts';
 import type { Locator } from './locate.ts';
 import { uniqueNames } from './names.ts';
 
+export interface FeedPageContext {
+  api: DriveApi;
+  view: FolderView;
+  locator: Locator;
+  /** Whether the profile's path names another folder than the view's root now (a lookup). */
+  rootMoved(): Promise<boolean>;
+}
+
 export interface FeedPage {
   changes: ProviderChange[];
   folders: FolderChange[];
@@ -26,9 +34,11 @@ export interface FeedPage {
  * - any other folder under the root, new or unchanged in place, is listed with all it holds: a folder
  *   moved in brings files the feed never names, and one whose change an earlier attempt of this page
  *   already applied to the stored index looks unchanged.
- * A folder the view does not know, named as a parent, is looked up (locate.ts).
+ * A folder the view does not know, named as a parent, is looked up (locate.ts). A change of the root
+ * itself that removes it, or takes it from the profile's path, ends the read: a full listing follows.
  */
-export async function feedPage(api: DriveApi, view: FolderView, locator: Locator, driveChanges: readonly DriveChange[]): Promise<FeedPage> {
+export async function feedPage(context: FeedPageContext, driveChanges: readonly DriveChange[]): Promise<FeedPage> {
+  const { api, view, locator } = context;
   const page: FeedPage = { changes: [], folders: [], listNext: [] };
   const names = await siblingNames(api, view, driveChanges);
   const nameOf = (item: DriveFile) => names.get(item.id) ?? segmentOf(item.name);
@@ -58,8 +68,11 @@ export async function feedPage(api: DriveApi, view: FolderView, locator: Locator
     const item = change.file;
     const gone = change.removed === true || !item || item.trashed === true;
     if (id === view.rootId) {
-      // The library's folder itself: a sync lists it anew, and finds it missing.
+      // The library's folder itself: a sync lists it anew, and finds it missing or finds the folder
+      // the path names now. A change that leaves it at its path (none that Drive reports for a folder
+      // but a rename or a move) changes nothing of the library.
       if (gone) throw new ProviderError('cursorExpired', 'the Google Drive folder of this profile was deleted or trashed since the last sync');
+      if (await context.rootMoved()) throw replacedRoot();
       continue;
     }
     locator.forget(id);
@@ -72,6 +85,9 @@ export async function feedPage(api: DriveApi, view: FolderView, locator: Locator
     const parentId = parentOf(item);
     const within = await inside(parentId);
     if (kindOf(item) === 'file') {
+      // In a folder this page found new, a file is named by the listing of that folder that follows,
+      // with its same-named siblings (which siblingNames could not ask for: the folder was unknown).
+      if (within && !names.has(id) && page.listNext.includes(parentId!)) continue;
       page.changes.push(within ? { kind: 'upsert', file: toProviderFile(item, joinPath(view.pathOf(parentId!)!, nameOf(item))) } : { kind: 'remove', fileId: id });
       continue;
     }
@@ -93,6 +109,11 @@ export async function feedPage(api: DriveApi, view: FolderView, locator: Locator
   }
   page.listNext = [...new Set(page.listNext)].filter((id) => view.pathOf(id) !== undefined);
   return page;
+}
+
+/** The profile's path names another folder than the one the last sync read. */
+export function replacedRoot(): ProviderError {
+  return new ProviderError('cursorExpired', 'the Google Drive folder of this profile was renamed, moved or replaced since the last sync: it is listed anew');
 }
 
 /** Items changed per siblings query: their parents' ids and names stay far below the URL's limits. */

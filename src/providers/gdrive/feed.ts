@@ -3,11 +3,17 @@
 // root, their contents are listed (walk.ts) before the next page of Drive's. The page token says where
 // the read is: `c` Drive's page token to read next, `n` the new start page token once Drive gave it
 // (the cursor of the next sync), `w` the listing under way.
+//
+// The feed follows folders by id, the profile names its root by path: a root renamed or moved away,
+// and perhaps replaced by another folder of its name, would be followed where it went. So the first
+// page of a read looks the path up again, and a root that is another folder now, or a change that
+// renames or moves the root during the read, asks for a full listing (cursorExpired), which reads the
+// folder the path names.
 import type { ChangeFeed, ChangePage, FolderChange, ProviderChange } from '../types.ts';
 import { ProviderError } from '../types.ts';
 import type { DriveApi } from './api.ts';
 import { isRejectedPageToken } from './errors.ts';
-import { feedPage } from './feed-changes.ts';
+import { feedPage, replacedRoot } from './feed-changes.ts';
 import type { FolderView } from './folders.ts';
 import type { Locator } from './locate.ts';
 import { isWalkState, walkPage, type WalkState } from './walk.ts';
@@ -21,6 +27,8 @@ interface FeedToken {
 export interface FeedContext {
   api: DriveApi;
   locator: Locator;
+  /** The id of the folder the profile's path names now (looked up; `unavailable` when none does). */
+  resolveRoot(): Promise<string>;
   /** The folders as the feed is read with: the stored index as loaded now, else the provider's own. */
   view(): Promise<FolderView>;
   /** The view after a page, for the provider's next page. */
@@ -41,7 +49,10 @@ export class DriveFeed implements ChangeFeed {
   async getChanges(cursor: string, pageToken: string | undefined, pageSize: number): Promise<ChangePage> {
     const at: FeedToken = pageToken ? parseToken(pageToken) : { c: cursor };
     const { api, locator } = this.context;
+    // Looked up first: a provider without a folder index starts its view from this lookup.
+    const rootNow = pageToken ? undefined : await this.context.resolveRoot();
     const view = await this.context.view();
+    if (rootNow !== undefined && rootNow !== view.rootId) throw replacedRoot();
     if (at.w) {
       const walked = await walkPage({ api, view, locator }, at.w, pageSize, { reportMoves: true });
       this.context.keep(view);
@@ -59,7 +70,7 @@ export class DriveFeed implements ChangeFeed {
     if (!answer.nextPageToken && !answer.newStartPageToken) {
       throw new ProviderError('unavailable', 'Google Drive answered changes.list with neither a next page nor a new start page token');
     }
-    const page = await feedPage(api, view, locator, answer.changes ?? []);
+    const page = await feedPage({ api, view, locator, rootMoved: async () => (rootNow ?? (await this.context.resolveRoot())) !== view.rootId }, answer.changes ?? []);
     this.context.keep(view);
     const listing = page.listNext.length > 0 ? { q: page.listNext } : undefined;
     return pageOf(page.changes, page.folders, { c: answer.nextPageToken, n: answer.newStartPageToken, w: listing });

@@ -62,6 +62,10 @@ export class GdriveProvider implements StorageProvider {
     this.changeFeed = new DriveFeed({
       api: this.api,
       locator: this.locator,
+      resolveRoot: async () => {
+        this.rootId = await resolveRoot(this.api, this.root);
+        return this.rootId;
+      },
       view: () => this.feedView(),
       keep: (view) => {
         this.view = view;
@@ -120,15 +124,11 @@ export class GdriveProvider implements StorageProvider {
   }
 
   /** The folders a feed page is read with: the stored index as loaded now (it holds this read's
-   * earlier pages), else this provider's own, else the root alone. A root that is another folder
-   * than the index's (the folder was replaced by one of the same name) needs a full listing. */
+   * earlier pages), else this provider's own, else the root alone. (The feed checks that its root
+   * is still the folder the profile's path names.) */
   private async feedView(): Promise<FolderView> {
     const stored = this.folders ? FolderView.ofIndex(await this.folders.load()) : undefined;
-    const view = stored ?? this.view ?? FolderView.ofRoot(await this.resolvedRoot());
-    if (this.rootId !== undefined && view.rootId !== this.rootId) {
-      throw new ProviderError('cursorExpired', `the Google Drive folder "${this.root}" is not the folder the last sync read`);
-    }
-    return view;
+    return stored ?? this.view ?? FolderView.ofRoot(await this.resolvedRoot());
   }
 }
 

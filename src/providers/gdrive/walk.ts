@@ -4,13 +4,14 @@
 // (`'a' in parents or 'b' in parents ...`) of up to 1,000 items per answer. A page that ends inside an
 // answer keeps how many of its files it handed out, and the next page asks for the same answer again
 // (Drive's page tokens may be used more than once); a page ends after an answer that leaves less room
-// than a whole answer, so with a page size of 1,000 no answer is asked for twice.
+// than a whole answer, so with a page size of 1,000 no answer is asked for twice. Answers come by name
+// (api.ts): the names taken at the end of one are carried to the next, for duplicate names (names.ts).
 import type { FolderEntry, ProviderChange } from '../types.ts';
 import { MAX_PAGE_SIZE, quote, type DriveApi } from './api.ts';
 import { joinPath, kindOf, parentOf, toProviderFile } from './files.ts';
 import type { FolderView } from './folders.ts';
 import type { Locator } from './locate.ts';
-import { uniqueNames } from './names.ts';
+import { lastNames, uniqueNames } from './names.ts';
 
 /** Where a walk is, as page tokens carry it (short keys: it is stored with every page). */
 export interface WalkState {
@@ -21,6 +22,8 @@ export interface WalkState {
   t?: string;
   /** Files of the current answer already handed out. */
   s?: number;
+  /** The names taken at the end of the query's previous answer (names.ts lastNames). */
+  c?: string[];
 }
 
 export interface WalkPage {
@@ -60,13 +63,14 @@ export async function walkPage(context: WalkContext, start: WalkState, pageSize:
       state.b = state.q.splice(-BATCH);
       delete state.t;
       delete state.s;
+      delete state.c;
     }
     const batch = state.b;
     const q = `(${batch.map((id) => `${quote(id)} in parents`).join(' or ')}) and trashed = false`;
     const answer = await api.listFiles(q, state.t);
     requests += 1;
     const items = answer.files ?? [];
-    const names = uniqueNames(items, batch);
+    const names = uniqueNames(items, batch, new Set(state.c));
     const skip = state.s ?? 0;
     const parentPaths = new Map<string, string | undefined>();
     const placeOf = async (parentId: string | undefined): Promise<string | undefined> => {
@@ -107,10 +111,14 @@ export async function walkPage(context: WalkContext, start: WalkState, pageSize:
       return page;
     }
     delete state.s;
-    if (answer.nextPageToken) state.t = answer.nextPageToken;
-    else {
+    if (answer.nextPageToken) {
+      state.t = answer.nextPageToken;
+      state.c = lastNames(items, batch, state.c);
+      if (state.c.length === 0) delete state.c;
+    } else {
       delete state.b;
       delete state.t;
+      delete state.c;
     }
     if (!state.b && state.q.length === 0) return { ...page, state: undefined };
     if (files >= room || requests >= MAX_REQUESTS || (files > 0 && room - files < MAX_PAGE_SIZE)) return page;
@@ -120,8 +128,8 @@ export async function walkPage(context: WalkContext, start: WalkState, pageSize:
 /** Whether a page token's part is a walk's state. */
 export function isWalkState(value: unknown): value is WalkState {
   if (!value || typeof value !== 'object') return false;
-  const { q, b, t, s } = value as Record<string, unknown>;
-  const ids = (v: unknown) => Array.isArray(v) && v.every((id) => typeof id === 'string');
-  return ids(q) && (b === undefined || ids(b)) && (t === undefined || typeof t === 'string') &&
-    (s === undefined || (typeof s === 'number' && Number.isSafeInteger(s) && s >= 0));
+  const { q, b, t, s, c } = value as Record<string, unknown>;
+  const texts = (v: unknown) => Array.isArray(v) && v.every((id) => typeof id === 'string');
+  return texts(q) && (b === undefined || texts(b)) && (t === undefined || typeof t === 'string') &&
+    (s === undefined || (typeof s === 'number' && Number.isSafeInteger(s) && s >= 0)) && (c === undefined || texts(c));
 }

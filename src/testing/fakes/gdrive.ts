@@ -13,7 +13,8 @@
 //
 // Not modelled: the trash (a file deleted on disk is gone for good: `removed: true`), shared drives
 // and sharing (every item is the user's own, in My Drive), items with several parents, revisions,
-// exports of Google Docs, uploads and every other write, `orderBy` (answers are by name, then id),
+// exports of Google Docs, uploads and every other write, `orderBy` other than `name,createdTime` (the
+// order of every answer; Drive compares names by its own collation, the fake by code points),
 // `spaces`/`corpora`, query terms other than those in gdrive/query.ts, the `a/b` spelling of
 // `fields`, the daily quota, and real ids (ids count up, so `createdTime` follows them). A files.list
 // page token is an offset into the answer as it is when that page is asked for, not a snapshot.
@@ -24,11 +25,11 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { FakeAuthority } from './authority.ts';
 import {
-  DriveError, fileNotDownloadable, fileNotFound, invalidCredentials, invalidValue, sendError, userRateLimitExceeded,
+  DriveError, fileNotDownloadable, fileNotFound, invalidCredentials, invalidValue, sendError, usageLimit, type UsageLimitReason,
 } from './gdrive/errors.ts';
 import { FieldsError, parseFields, select, under } from './gdrive/fields.ts';
 import { parseQuery, QueryError, type Query } from './gdrive/query.ts';
-import { driveItem, fileResource, ID_PREFIX, MY_DRIVE, type DriveItem } from './gdrive/resources.ts';
+import { createdOrder, driveItem, fileResource, ID_PREFIX, MY_DRIVE, type DriveItem } from './gdrive/resources.ts';
 import { DirectoryTree, type TreeItem } from './tree.ts';
 
 export interface GdriveFakeOptions {
@@ -43,8 +44,8 @@ export interface GdriveFake {
   tree: DirectoryTree;
   /** Requests received by endpoint: files.list, files.get, files.download, changes.getStartPageToken, changes.list. */
   requests: Map<string, number>;
-  /** The next `count` requests answer 403 userRateLimitExceeded with Retry-After: 1. */
-  throttle(count: number): void;
+  /** The next `count` requests answer 403 `reason` (default userRateLimitExceeded) with Retry-After: 1. */
+  throttle(count: number, reason?: UsageLimitReason): void;
   /** Every change page token issued so far is refused (400 Invalid Value on pageToken). */
   expireCursors(): void;
   stop(): Promise<void>;
@@ -62,6 +63,7 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
   await tree.refresh();
   const requests = new Map<string, number>();
   let throttled = 0;
+  let throttledWith: UsageLimitReason = 'userRateLimitExceeded';
   let epoch = 0;
 
   const changeToken = (seq: number) => String(epoch * EPOCH_SPAN + seq);
@@ -107,6 +109,8 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
     }
     const pageSize = pageSizeOf(url);
     const fields = fieldsOf(url);
+    const orderBy = url.searchParams.get('orderBy');
+    if (orderBy !== null && orderBy !== 'name,createdTime') throw invalidValue('orderBy');
     const bound = createHash('sha256').update(q).digest('base64url').slice(0, 12);
     const pageToken = url.searchParams.get('pageToken');
     let offset = 0;
@@ -116,7 +120,8 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
       offset = Number(match[1]);
     }
     const matching: DriveItem[] = items().map((item) => driveItem(item, tree.rootId)).filter(query);
-    matching.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.item.id < b.item.id ? -1 : 1));
+    // By name, then creation time (the order the tree first saw the items in: its ids count up).
+    matching.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : createdOrder(a.item) - createdOrder(b.item)));
     const page = matching.slice(offset, offset + pageSize);
     const next = offset + pageSize < matching.length ? Buffer.from(`${offset + pageSize}.${bound}`).toString('base64url') : undefined;
     const files = await Promise.all(page.map((d) => fileResource(tree, d, under(fields, 'files'))));
@@ -195,7 +200,7 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
       if (authority.check(req.headers.authorization) !== 'ok') throw invalidCredentials();
       if (throttled > 0) {
         throttled -= 1;
-        throw userRateLimitExceeded();
+        throw usageLimit(throttledWith);
       }
       await tree.refresh();
       const id = file ? decodeURIComponent(file[1]!) : '';
@@ -221,8 +226,9 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
     apiUrl: `${base}/drive/v3`,
     tree,
     requests,
-    throttle(count) {
+    throttle(count, reason = 'userRateLimitExceeded') {
       throttled = count;
+      throttledWith = reason;
     },
     expireCursors() {
       epoch += 1;

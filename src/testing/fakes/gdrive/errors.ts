@@ -41,9 +41,21 @@ export const invalidCredentials = () =>
     headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' },
   });
 
-/** 403 userRateLimitExceeded, the per-user quota's answer (the fake adds Retry-After: 1). */
-export const userRateLimitExceeded = () =>
-  new DriveError(403, 'userRateLimitExceeded', 'User Rate Limit Exceeded', { domain: 'usageLimits', headers: { 'retry-after': '1' } });
+/** The 403s of Drive's limits the fake can answer (`usageLimits`; the fake adds Retry-After: 1):
+ * userRateLimitExceeded is the per-user quota's answer, the others a spent quota or a sharing limit. */
+export type UsageLimitReason = 'userRateLimitExceeded' | 'rateLimitExceeded' | 'sharingRateLimitExceeded' | 'dailyLimitExceeded' | 'quotaExceeded' | 'downloadQuotaExceeded';
+
+const USAGE_LIMIT_MESSAGES: Readonly<Record<UsageLimitReason, string>> = {
+  userRateLimitExceeded: 'User Rate Limit Exceeded',
+  rateLimitExceeded: 'Rate Limit Exceeded',
+  sharingRateLimitExceeded: 'Rate limit exceeded. User message: "These item(s) could not be shared because a rate limit was exceeded"',
+  dailyLimitExceeded: 'Daily Limit Exceeded',
+  quotaExceeded: 'Quota Exceeded',
+  downloadQuotaExceeded: 'The download quota for this file has been exceeded.',
+};
+
+export const usageLimit = (reason: UsageLimitReason = 'userRateLimitExceeded') =>
+  new DriveError(403, reason, USAGE_LIMIT_MESSAGES[reason], { domain: 'usageLimits', headers: { 'retry-after': '1' } });
 
 /** 403 for a download of something without bytes (a folder, a Google Doc). */
 export const fileNotDownloadable = () =>

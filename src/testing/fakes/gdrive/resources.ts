@@ -61,9 +61,14 @@ export function driveItem(item: TreeItem, rootId: string): DriveItem {
 /** The tree's ids: this prefix and a number in base 36 that counts up. */
 export const ID_PREFIX = 'gd';
 
-function createdTime(item: TreeItem): string {
+/** Where the item comes in the order the tree first saw items in. */
+export function createdOrder(item: TreeItem): number {
   const n = item.id.startsWith(ID_PREFIX) ? Number.parseInt(item.id.slice(ID_PREFIX.length), 36) : 0;
-  return new Date(EPOCH_MS + (Number.isFinite(n) ? n * 1000 : 0)).toISOString();
+  return Number.isFinite(n) ? n : 0;
+}
+
+function createdTime(item: TreeItem): string {
+  return new Date(EPOCH_MS + createdOrder(item) * 1000).toISOString();
 }
 
 /** The file resource with the fields asked for (checksums only where asked: they read the file). */
