@@ -1,9 +1,13 @@
 // Access tokens of a cloud profile against a real OAuth 2.0 server (the fake authority, over HTTP) and
 // the real secret store in Postgres: renewed before they expire, one renewal for many callers, a
 // rotated refresh token written back with a compare-and-set so two processes renewing at once both
-// end with working tokens, and a revoked link said as such, without a token in the message.
+// end with working tokens, a profile linked again followed at once, and a revoked link said as such,
+// without a token in the message. Answers the fake authority never gives (an OAuth error that means
+// "later", a proxy's page) come from a token endpoint that answers as told.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import type { Db } from '../../src/db/connect.ts';
@@ -21,6 +25,7 @@ let testDb: TestDb;
 let db: Db;
 const box = SecretBox.fromKeyText(randomBytes(32).toString('base64'));
 const authorities: FakeAuthority[] = [];
+const servers: Server[] = [];
 
 before(async () => {
   testDb = await startTestDb();
@@ -28,6 +33,7 @@ before(async () => {
 });
 after(async () => {
   for (const a of authorities) await a.stop();
+  for (const server of servers) await new Promise((resolve) => server.close(resolve));
   await testDb?.close();
 });
 
@@ -57,6 +63,39 @@ async function linkedProfile(a: FakeAuthority, extra: Record<string, string> = {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Answer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A token endpoint on 127.0.0.1 that answers every request with `answer`; stopped after the tests. */
+async function scriptedTokenUrl(answer: Answer): Promise<string> {
+  const server = createServer((req, res) => {
+    req.resume().on('end', () => res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+}
+
+/** What renewing against an endpoint that always answers `answer` fails with. */
+async function renewalFailure(answer: Answer): Promise<unknown> {
+  const tokenUrl = await scriptedTokenUrl(answer);
+  const settings: CloudSettings = { clientId: 'c', authUrl: 'http://127.0.0.1:1/authorize', tokenUrl, apiUrl: 'http://127.0.0.1:1/api' };
+  const refreshToken = `rt-${randomBytes(12).toString('hex')}`;
+  const tokens = createAccessTokens({
+    kind: 'onedrive', profile: { provider: 'onedrive', root: '', settings: { ...settings }, name: 'music' }, secrets: { [REFRESH_TOKEN]: refreshToken }, cache: createTokenCache(),
+  });
+  const err = await tokens.get().then(() => assert.fail('renewed'), (e: unknown) => e);
+  assert.ok(err instanceof ProviderError, String(err));
+  assert.ok(!`${inspect(err, { depth: 10 })}${err.stack}`.includes(refreshToken), 'the error holds no refresh token');
+  return err;
+}
+
+const oauthError = (status: number, error: string, description = '') =>
+  ({ status, contentType: 'application/json', body: JSON.stringify({ error, ...(description ? { error_description: description } : {}) }) });
 
 describe('cloud access tokens', () => {
   test('a token is kept while it lasts, renewed before it expires, and the rotated refresh token is stored', async () => {
@@ -203,6 +242,94 @@ describe('cloud access tokens', () => {
     const down = await (await q.worker()).get().then(() => assert.fail('no error'), (e: unknown) => e);
     assert.ok(down instanceof ProviderError && down.kind === 'unavailable', String(down));
     assert.match(down.message, /could not reach Google Drive to renew the access \(ECONNREFUSED\)/);
+  });
+
+  test('an OAuth error that means "later" is retryable, whatever its status', async () => {
+    for (const error of ['temporarily_unavailable', 'server_error', 'slow_down']) {
+      const err = await renewalFailure(oauthError(400, error, 'try again in a moment'));
+      assert.ok(err instanceof ProviderError && err.kind === 'unavailable' && err.retryable, `${error}: ${String(err)}`);
+      assert.equal(err.message, `OneDrive's token endpoint cannot answer now (${error}: try again in a moment)`);
+    }
+  });
+
+  test('a token endpoint that does not answer OAuth is unavailable (never a fault of the files read), with its URL', async () => {
+    const html = (status: number): Answer => ({ status, contentType: 'text/html', body: '<html><body>Blocked by policy</body></html>' });
+    for (const status of [400, 403, 404, 405]) {
+      const err = await renewalFailure(html(status));
+      assert.ok(err instanceof ProviderError && err.kind === 'unavailable', `${status}: ${String(err)}`);
+      assert.match(err.message, new RegExp(`^OneDrive's token endpoint answered HTTP ${status}, not an OAuth answer: check its token URL \\(http://127\\.0\\.0\\.1:\\d+/token\\)$`));
+    }
+  });
+
+  test('a refusal of the grant or of the client is unauthorized and says how to link again', async () => {
+    const relink = /: link it again with `music-sync profile add music --provider onedrive`$/;
+    for (const [answer, start] of [
+      [oauthError(400, 'invalid_grant'), /^the OneDrive link of this profile was revoked or has expired/],
+      [oauthError(401, 'invalid_client'), /^OneDrive refused this profile's OAuth client \(invalid_client\)/],
+      [{ status: 401, contentType: 'text/plain', body: 'Unauthorized' }, /^OneDrive refused this profile's OAuth client \(invalid_client\)/],
+      [oauthError(400, 'invalid_scope', 'the scope was withdrawn'), /^OneDrive refused to renew the access \(invalid_scope: the scope was withdrawn\)/],
+    ] as const) {
+      const err = await renewalFailure(answer);
+      assert.ok(err instanceof ProviderError && err.kind === 'unauthorized', `${answer.body}: ${String(err)}`);
+      assert.match(err.message, start);
+      assert.match(err.message, relink);
+    }
+  });
+
+  test('a profile linked again is followed by the next provider made with it, not after the old access token expires', async () => {
+    const a = await authority();
+    const p = await linkedProfile(a);
+    const cache = createTokenCache();
+    const before = await p.worker(cache);
+    const t1 = await before.get();
+    assert.equal(a.stats.refreshes, 1);
+
+    // `profile add` again: a new consent, its refresh token replaces the stored one.
+    const relinked = a.grant();
+    await storeProfileSecrets(db, box, p.id, { [REFRESH_TOKEN]: relinked });
+    const after = await p.worker(cache);
+    const t2 = await after.get();
+    assert.notEqual(t2, t1, 'the old link\'s access token is not used any more');
+    assert.equal(a.check(`Bearer ${t2}`), 'ok');
+    assert.equal(a.stats.refreshes, 2);
+    // It renewed with the new link's token, and stored that token's rotation over it.
+    assert.notEqual(await p.stored(), relinked);
+    assert.equal(await p.stored(), a.issued.refreshTokens.at(-1));
+
+    // A provider made before the new link (an activity still running) does not take the cache back
+    // to the old link; one made with the token the cache rotated to renews nothing.
+    assert.equal(await before.get(), t2);
+    assert.equal(await (await p.worker(cache)).get(), t2);
+    assert.equal(a.stats.refreshes, 2);
+    assert.equal(a.stats.refusedRefreshes, 0);
+  });
+
+  test('a new link seen while a renewal with the old one is under way waits for it, and the store keeps the new link', async () => {
+    const a = await authority();
+    const p = await linkedProfile(a);
+    const cache = createTokenCache();
+    const before = await p.worker(cache);
+    const t1 = await before.get();
+    a.delayTokenRequests(200);
+    const oldRenewal = before.renew(t1);
+    await sleep(50);
+    const relinked = a.grant();
+    await storeProfileSecrets(db, box, p.id, { [REFRESH_TOKEN]: relinked });
+    const after = await p.worker(cache);
+    const [fromOld, fromNew] = await Promise.all([oldRenewal, after.get()]);
+    // The old renewal ended first (with the old link's token, for its own caller only); the new
+    // link's provider then renewed with the new link's refresh token.
+    assert.equal(fromOld, a.issued.accessTokens.at(-2));
+    assert.equal(fromNew, a.issued.accessTokens.at(-1));
+    assert.equal(a.stats.refreshes, 3);
+    assert.equal(a.stats.refusedRefreshes, 0);
+    // The old link's rotation was not written over the new link: the store holds the rotation of
+    // the new link's token, which the next worker process renews with.
+    a.delayTokenRequests(0);
+    assert.equal(await p.stored(), a.issued.refreshTokens.at(-1));
+    assert.equal(await (await p.worker(cache)).get(), fromNew);
+    assert.equal(a.check(`Bearer ${await (await p.worker()).get()}`), 'ok');
+    assert.equal(a.stats.refusedRefreshes, 0);
   });
 
   test('a caller that gives up does not end the renewal the others wait for', async () => {

@@ -3,13 +3,15 @@
 // for every network provider); a 401 renews the token once and tries again. What an error answer
 // means is each provider's own (Drive's 403 `rateLimitExceeded` is throttling, Dropbox's 409 `reset`
 // an expired cursor): `errorOf` turns it into a RemoteRequestError of the status that means the same,
-// or a ProviderError.
+// or a ProviderError. A token renewal is part of the request it is made for: its outage or throttle
+// is retried (and paces the account) like the request's own.
 import { retryAfterOf } from './errors.ts';
 import type { AccountLimiter } from '../remote/limiter.ts';
 import { withRetry } from '../remote/retry.ts';
 import type { FetchRange, RangeResponse } from '../remote/types.ts';
 import { RemoteRequestError } from '../remote/types.ts';
 import type { AccessTokens } from '../oauth/types.ts';
+import { ProviderError } from '../types.ts';
 
 /** One request, as a provider builds it (without authorization). */
 export interface CloudRequest {
@@ -94,7 +96,7 @@ export class CloudHttp {
    * and tries once more with the new one. */
   private async send(request: CloudRequest, signal: AbortSignal): Promise<Response> {
     const { tokens } = this.options;
-    let token = await tokens.get(signal);
+    let token = await tokens.get(signal).catch(asRequestFailure);
     for (let renewed = false; ; renewed = true) {
       const response = await fetch(request.url, {
         method: request.method ?? 'GET',
@@ -109,12 +111,22 @@ export class CloudHttp {
       if (response.ok) return response;
       const text = await readSome(response);
       if (response.status === 401 && !renewed) {
-        token = await tokens.renew(token, signal);
+        token = await tokens.renew(token, signal).catch(asRequestFailure);
         continue;
       }
       throw this.options.errorOf?.(response, text) ?? defaultError(response, text);
     }
   }
+}
+
+/** A token renewal that failed for now (the token endpoint is out of reach, failing or throttling),
+ * as the answer withRetry retries: 429 waits for its Retry-After, 503 for the account's backoff. Any
+ * other failure (a revoked link) is thrown as it is. The message is the token layer's, which holds
+ * no token; it says when the 503 is ours, not the server's. */
+function asRequestFailure(err: unknown): never {
+  if (!(err instanceof ProviderError) || !err.retryable) throw err;
+  if (err.kind === 'rateLimited') throw new RemoteRequestError(429, err.message, { retryAfterMs: err.retryAfterMs, cause: err });
+  throw new RemoteRequestError(503, `the access token could not be renewed (counted as HTTP 503): ${err.message}`, { retryAfterMs: err.retryAfterMs, cause: err });
 }
 
 function defaultError(response: Response, body: string): RemoteRequestError {

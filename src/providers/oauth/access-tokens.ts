@@ -2,7 +2,9 @@
 // little before they expire (RFC 6749 §6), one renewal at a time per profile in a process so the
 // batch loops of a sync share it. A provider that rotates refresh tokens answers a new one with each
 // renewal and may void the old one at once; the new one is written back to the profile's secret store
-// with a compare-and-set, so of two processes renewing at once neither loses the other's.
+// with a compare-and-set, so of two processes renewing at once neither loses the other's. A profile
+// linked again (a new refresh token in the store) is noticed by the first provider made with it: the
+// access token of the old link is dropped at once, not kept until it expires.
 import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import type { CredentialStore, ProviderProfile, ProviderSecrets } from '../types.ts';
@@ -20,6 +22,10 @@ const DEFAULT_LIFETIME_SEC = 3600;
 /** After a refusal of our refresh token, how long to look for the one another process may be
  * writing back just now (it renewed with ours a moment before, and voided it). */
 const ROTATION_WAITS_MS = [0, 100, 250, 500, 1000];
+/** How many refresh tokens of its link an entry remembers (by digest): a provider made with one of
+ * them is not a new link. A rotating provider answers one with each renewal, about one an hour, so
+ * this covers an activity that started days ago. */
+const KNOWN_TOKENS = 64;
 
 interface Entry {
   accessToken: string | undefined;
@@ -32,6 +38,21 @@ interface Entry {
    * rotated or re-linked, and theirs is taken. */
   basis: string | undefined;
   renewing: Promise<string> | undefined;
+  /** Digests of the refresh tokens the cached access token's link was renewed with or rotated to,
+   * oldest first: a provider made with another one comes from a new link. */
+  known: string[];
+}
+
+function digestOf(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Notes `token` as one of the entry's link. */
+function know(entry: Entry, token: string): void {
+  const digest = digestOf(token);
+  if (entry.known.includes(digest)) return;
+  entry.known.push(digest);
+  if (entry.known.length > KNOWN_TOKENS) entry.known.shift();
 }
 
 /** Access tokens by profile, shared by every AccessTokens made with the same cache. */
@@ -42,7 +63,8 @@ export class TokenCache {
   entry(key: string, refreshToken: string | undefined): Entry {
     let entry = this.#entries.get(key);
     if (!entry) {
-      entry = { accessToken: undefined, expiresAt: 0, renewAt: 0, refreshToken, basis: refreshToken, renewing: undefined };
+      entry = { accessToken: undefined, expiresAt: 0, renewAt: 0, refreshToken, basis: refreshToken, renewing: undefined, known: [] };
+      if (refreshToken !== undefined) know(entry, refreshToken);
       this.#entries.set(key, entry);
     }
     return entry;
@@ -61,7 +83,7 @@ function keyOf(kind: CloudKind, settings: CloudSettings, profileId: string | und
   const client = `${settings.tokenUrl}\0${settings.clientId}`;
   if (profileId) return `${kind}\0profile\0${profileId}\0${client}`;
   // A profile not stored yet: known by its grant (hashed: the key is no place for a token).
-  return `${kind}\0grant\0${client}\0${createHash('sha256').update(refreshToken ?? '').digest('hex')}`;
+  return `${kind}\0grant\0${client}\0${digestOf(refreshToken ?? '')}`;
 }
 
 function lifetime(expiresInSec: number | undefined, now: number): { expiresAt: number; renewAt: number } {
@@ -93,7 +115,9 @@ export function createAccessTokens(input: {
   const relink = `link it again with \`music-sync profile add ${profile.name ?? '<name>'} --provider ${kind}\``;
   if (!settings) throw new ProviderError('invalid', `this ${name} profile has no OAuth client or endpoints in its settings: ${relink}`);
   const clientSecret = secrets[CLIENT_SECRET];
-  const entry = (input.cache ?? PROCESS_CACHE).entry(keyOf(kind, settings, profile.id, secrets[REFRESH_TOKEN]), secrets[REFRESH_TOKEN]);
+  const linked = secrets[REFRESH_TOKEN];
+  const linkedDigest = linked === undefined ? undefined : digestOf(linked);
+  const entry = (input.cache ?? PROCESS_CACHE).entry(keyOf(kind, settings, profile.id, linked), linked);
   const revoked = () => new ProviderError('unauthorized', `the ${name} link of this profile was revoked or has expired: ${relink}`);
 
   /** The refresh token to renew with: the store's when someone else changed it, else ours (after
@@ -178,7 +202,13 @@ export function createAccessTokens(input: {
       answer = await request(used).catch(refused);
     }
     Object.assign(entry, { accessToken: answer.access_token, ...lifetime(answer.expires_in, Date.now()) });
-    if (answer.refresh_token !== undefined && answer.refresh_token !== used) await persist(answer.refresh_token);
+    // The access token is of `used`'s link, and so is a rotated one. A token taken from the store
+    // after a failed write is not noted: it may be a new link's, whose provider then renews once more.
+    know(entry, used);
+    if (answer.refresh_token !== undefined && answer.refresh_token !== used) {
+      know(entry, answer.refresh_token);
+      await persist(answer.refresh_token);
+    }
     return answer.access_token;
   }
 
@@ -189,14 +219,33 @@ export function createAccessTokens(input: {
     return entry.renewing;
   }
 
+  /** Whether this provider was made with a refresh token the entry's link never had. */
+  function isNewLink(): boolean {
+    return linkedDigest !== undefined && !entry.known.includes(linkedDigest);
+  }
+
+  /** For a new link: the profile was linked again since the access token was got (or another process
+   * rotated it, which costs one renewal more), so the new refresh token is taken and the access token
+   * dropped. A renewal under way is waited for first, so its rotation never overwrites the new link. */
+  async function followRelink(signal: AbortSignal | undefined): Promise<void> {
+    if (linked === undefined) return;
+    while (entry.renewing) await abortable(entry.renewing, signal).catch(() => signal?.throwIfAborted());
+    if (!isNewLink()) return;
+    adopt(linked);
+    know(entry, linked);
+    Object.assign(entry, { accessToken: undefined, expiresAt: 0, renewAt: 0 });
+  }
+
   return {
     async get(signal) {
       signal?.throwIfAborted();
+      if (isNewLink()) await followRelink(signal);
       if (entry.accessToken !== undefined && Date.now() < entry.renewAt) return entry.accessToken;
       return abortable(renew(), signal);
     },
     async renew(rejected, signal) {
       signal?.throwIfAborted();
+      if (isNewLink()) await followRelink(signal);
       if (entry.renewing) {
         const fresh = await abortable(entry.renewing, signal);
         if (fresh !== rejected) return fresh;
@@ -211,6 +260,7 @@ export function createAccessTokens(input: {
  * renewal others wait for. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });

@@ -1,5 +1,8 @@
 // One request to a cloud provider's token endpoint (RFC 6749 §3.2) through oauth4webapi, and what its
 // failures mean to a sync: an outage or a throttle is retried, a refusal (RFC 6749 §5.2) is not.
+// Nothing the token endpoint answers is a fault of one file (`invalid`): an answer that is not OAuth
+// (a proxy's page, a wrong token URL) is `unavailable`, so a sync gives up after its retries without
+// failing the files it was reading.
 // No message made here holds a token or a secret: a refusal's description is the server's, with
 // every secret of the request taken out of it.
 import * as oauth from 'oauth4webapi';
@@ -45,8 +48,13 @@ export interface TokenCall {
   process(endpoint: TokenEndpoint, response: Response): Promise<oauth.TokenEndpointResponse>;
 }
 
+/** OAuth errors that say "not now" rather than "no": `temporarily_unavailable` and `server_error`
+ * (RFC 6749 §4.1.2.1, which Microsoft's token endpoint also answers), `slow_down` (RFC 8628 §3.5). */
+const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
+
 /** Calls the token endpoint once. Throws TokenRefusedError for an OAuth refusal, ProviderError
- * `unavailable` (no answer, 5xx, a malformed answer) or `rateLimited` (429), or the signal's reason. */
+ * `unavailable` (no answer, 5xx, a transient OAuth error, an answer that is not OAuth) or
+ * `rateLimited` (429), or the signal's reason. */
 export async function callTokenEndpoint(call: TokenCall): Promise<oauth.TokenEndpointResponse> {
   const name = CLOUD_DEFAULTS[call.kind].name;
   const { settings } = call;
@@ -76,23 +84,30 @@ export async function callTokenEndpoint(call: TokenCall): Promise<oauth.TokenEnd
     const code = (err as { cause?: { code?: unknown } }).cause?.code;
     throw new ProviderError('unavailable', `could not reach ${name} to renew the access (${typeof code === 'string' ? code : 'network error'})`);
   }
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   if (response.status === 429) {
     await response.body?.cancel();
-    throw new ProviderError('rateLimited', `${name} is throttling token requests`, { retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) });
+    throw new ProviderError('rateLimited', `${name} is throttling token requests`, { retryAfterMs });
   }
   if (response.status >= 500) {
     await response.body?.cancel();
-    throw new ProviderError('unavailable', `${name}'s token endpoint answered HTTP ${response.status}`);
+    throw new ProviderError('unavailable', `${name}'s token endpoint answered HTTP ${response.status}`, { retryAfterMs });
   }
   try {
     return await call.process(endpoint, response);
   } catch (err) {
-    if (err instanceof oauth.ResponseBodyError) throw new TokenRefusedError(err.error, err.status, scrub(err.error_description ?? ''));
-    // A 401 with a WWW-Authenticate challenge: the client's credentials were refused.
-    if (err instanceof oauth.WWWAuthenticateChallengeError) throw new TokenRefusedError('invalid_client', err.status, '');
-    if (response.status === 401 || response.status === 403) throw new TokenRefusedError('invalid_client', response.status, '');
+    if (err instanceof oauth.ResponseBodyError) {
+      const description = scrub(err.error_description ?? '');
+      if (TRANSIENT_OAUTH_ERRORS.has(err.error)) {
+        throw new ProviderError('unavailable', `${name}'s token endpoint cannot answer now (${err.error}${description ? `: ${description}` : ''})`, { retryAfterMs });
+      }
+      throw new TokenRefusedError(err.error, err.status, description);
+    }
+    // A challenge, or a 401 (RFC 6749 §5.2): the client's credentials were refused. A bare 403 is not
+    // taken as one: proxies and firewalls answer it too, and linking again would not mend theirs.
+    if (err instanceof oauth.WWWAuthenticateChallengeError || response.status === 401) throw new TokenRefusedError('invalid_client', response.status, '');
     if (response.status !== 200) {
-      throw new ProviderError('invalid', `${name}'s token endpoint answered HTTP ${response.status}, not an OAuth answer: check its token URL (${settings.tokenUrl})`);
+      throw new ProviderError('unavailable', `${name}'s token endpoint answered HTTP ${response.status}, not an OAuth answer: check its token URL (${settings.tokenUrl})`, { retryAfterMs });
     }
     throw new ProviderError('unavailable', `${name}'s token endpoint gave an answer that is not a token (${scrub(err instanceof Error ? err.message : String(err))})`);
   }
