@@ -41,8 +41,11 @@ let profileNo = 0;
 // Real servers over the scratch folder: its folders are WebDAV folders and S3 buckets.
 let webdav: WebdavServer;
 let s3: S3Server;
-// Contract fakes of the cloud APIs over the same folder, with their OAuth server.
+// Contract fakes of the cloud APIs over a folder of their own (they rescan it on every request, as a
+// drive that owns its storage would know it), with their OAuth server.
 let authority: FakeAuthority;
+let cloudRoot: string;
+const isCloud = (kind: Kind): kind is CloudKind => kind === 'gdrive' || kind === 'onedrive' || kind === 'dropbox';
 const clouds = {} as Record<CloudKind, { apiUrl: string; contentUrl?: string; stop(): Promise<void> }>;
 
 before(async () => {
@@ -50,8 +53,10 @@ before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'music-sync-inc-'));
   [webdav, s3] = await Promise.all([startWebdavServer({ root: tmp }), startS3Server({ root: tmp })]);
   authority = await startFakeAuthority();
+  cloudRoot = path.join(tmp, 'clouds');
+  await mkdir(cloudRoot);
   [clouds.gdrive, clouds.onedrive, clouds.dropbox] = await Promise.all([
-    startGdriveFake({ root: tmp, authority }), startOnedriveFake({ root: tmp, authority }), startDropboxFake({ root: tmp, authority }),
+    startGdriveFake({ root: cloudRoot, authority }), startOnedriveFake({ root: cloudRoot, authority }), startDropboxFake({ root: cloudRoot, authority }),
   ]);
   const providers = faultyRegistry(faults);
   const secretBox = SecretBox.fromKeyText(randomBytes(32).toString('base64'));
@@ -94,7 +99,7 @@ type Kind = 'faulty' | 'journaled' | 'webdav' | 's3' | CloudKind;
 async function profileFor(root: string, label: string, provider: Kind = 'faulty'): Promise<string> {
   const name = `${label}-${++profileNo}`;
   // A folder directly in the scratch folder: a WebDAV folder of the server, an S3 bucket.
-  const folder = path.relative(tmp, root);
+  const folder = path.relative(isCloud(provider) ? cloudRoot : tmp, root);
   if (provider === 'webdav') {
     const secrets = { username: webdav.username, password: webdav.password };
     return (await sync.registerProfile({ name, provider, root: new URL(`${folder}/`, webdav.url).href, secrets })).id;
@@ -103,7 +108,7 @@ async function profileFor(root: string, label: string, provider: Kind = 'faulty'
     const secrets = { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     return (await sync.registerProfile({ name, provider, root: `s3://${folder}`, settings: { endpoint: s3.endpoint }, secrets })).id;
   }
-  if (provider === 'gdrive' || provider === 'onedrive' || provider === 'dropbox') {
+  if (isCloud(provider)) {
     const { apiUrl, contentUrl } = clouds[provider];
     const settings = { clientId: authority.clientId, authUrl: authority.authUrl, tokenUrl: authority.tokenUrl, apiUrl, ...(contentUrl ? { contentUrl } : {}) };
     return (await sync.registerProfile({ name, provider, root: folder, settings, secrets: { refreshToken: authority.grant() } })).id;
@@ -345,7 +350,7 @@ describe('incremental sync', () => {
     let runNo = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), async (ops) => {
-        const root = path.join(tmp, `prop-${provider}-${++runNo}`);
+        const root = path.join(isCloud(provider) ? cloudRoot : tmp, `prop-${provider}-${++runNo}`);
         for (const [k, folder] of ['a', 'a', 'b', 'c', ''].entries()) {
           await writeTrackFile(root, path.posix.join(folder, `t${k}.${k % 2 ? 'flac' : 'mp3'}`), tagsFor(k, 'seed'), { seed: k + 1 });
         }
