@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import type { ActorMessaging } from './schedule.ts';
 
 /** What the composition root builds once and every activity shares. */
 export interface ActivityDeps {
@@ -12,6 +13,8 @@ export interface ActivityDeps {
   tempDir?: string;
   /** The host's view of its network, for `SyncConfig.wifiOnly`; without one, no network is metered. */
   networkPolicy?: NetworkPolicy;
+  /** How schedules' firings reach profile actors (the worker's own Temporal client). */
+  actors?: ActorMessaging;
 }
 
 export interface NetworkPolicy {

@@ -2,6 +2,7 @@
 // safe to run twice.
 import type { CompleteJobInput, CompleteJobResult, PhaseInput, StartJobInput, TerminalStatus } from '../contract/sync.ts';
 import { isTerminal } from '../contract/sync.ts';
+import { needsAPerson } from '../contract/actor-policy.ts';
 import { emitEvent } from '../db/events.ts';
 import { countersOf, endJob, enterPhase, getJob, insertJob, markRunning } from '../db/jobs.ts';
 import { commitFolders } from '../db/folders.ts';
@@ -11,10 +12,6 @@ import { countLiveTracks } from '../db/tracks.ts';
 import { massDeletion } from './deletions.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput } from './failures.ts';
-
-/** Failure kinds a later sync cannot get past by itself: the account's grant was revoked or expired,
- * or the credentials cannot be opened. */
-const NEEDS_A_PERSON = new Set(['Provider.unauthorized', 'SecretKey']);
 
 export function lifecycleActivities({ db }: ActivityDeps) {
   return {
@@ -56,8 +53,8 @@ export function lifecycleActivities({ db }: ActivityDeps) {
           await commitSnapshot(trx, before.profile_id, input.jobId);
           await commitFolders(trx, before.profile_id, input.jobId, before.listed_whole);
         }
-        // Credentials refused or a key that cannot open them: no retry mends that, a person must.
-        const error = input.error && { ...input.error, recoverable: input.error.recoverable && !NEEDS_A_PERSON.has(input.error.kind) };
+        // Credentials refused, the root gone, or a key that cannot open them: no retry mends that, a person must.
+        const error = input.error && { ...input.error, recoverable: input.error.recoverable && !needsAPerson(input.error.kind) };
         const review = status === 'needs_review' ? await massDeletion(trx, before) : undefined;
         const job = await endJob(
           trx,

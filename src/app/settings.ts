@@ -26,6 +26,27 @@ export interface Settings {
   rclonePath: string | undefined;
   /** The OAuth client (and, to point elsewhere, the endpoints) a new cloud profile is linked with. */
   cloud: Record<CloudKind, CloudClientSettings>;
+  /** How a worker follows local profiles' folders. */
+  watch: WatchSettings;
+  /** Where `music-sync serve` listens for providers' change notifications. */
+  push: PushSettings;
+}
+
+/** MUSIC_SYNC_WATCH (on unless 0/off), MUSIC_SYNC_WATCH_QUIET_MS, MUSIC_SYNC_WATCH_MAX_WAIT_MS: a burst of
+ * changes becomes one request once the folder has been quiet for `quietMs`, or `maxWaitMs` after its
+ * first change if it never goes quiet. */
+export interface WatchSettings {
+  enabled: boolean;
+  quietMs: number;
+  maxWaitMs: number;
+}
+
+/** MUSIC_SYNC_PUSH_LISTEN (host:port, default 127.0.0.1:8787) and MUSIC_SYNC_PUSH_URL: the public https
+ * address providers reach that listener at (behind a reverse proxy or tunnel); without it, no
+ * subscriptions are made and only Dropbox's app-wide webhook can arrive. */
+export interface PushSettings {
+  listen: { host: string; port: number };
+  publicUrl: string | undefined;
 }
 
 /** MUSIC_SYNC_{GDRIVE,ONEDRIVE,DROPBOX}_{CLIENT_ID,CLIENT_SECRET,AUTH_URL,TOKEN_URL,API_URL} and
@@ -87,7 +108,29 @@ export function readSettings(env: Readonly<Record<string, string | undefined>> =
     },
     rclonePath: given('RCLONE_PATH'),
     cloud: { gdrive: cloud(given, 'GDRIVE'), onedrive: cloud(given, 'ONEDRIVE'), dropbox: { ...cloud(given, 'DROPBOX'), contentUrl: given('MUSIC_SYNC_DROPBOX_CONTENT_URL') } },
+    watch: {
+      enabled: env.MUSIC_SYNC_WATCH === undefined || flag(env, 'MUSIC_SYNC_WATCH', true),
+      quietMs: millis(env, 'MUSIC_SYNC_WATCH_QUIET_MS', 2_000),
+      maxWaitMs: millis(env, 'MUSIC_SYNC_WATCH_MAX_WAIT_MS', 30_000),
+    },
+    push: { listen: hostPort(env, 'MUSIC_SYNC_PUSH_LISTEN', '127.0.0.1:8787'), publicUrl: given('MUSIC_SYNC_PUSH_URL') },
   };
+}
+
+/** A duration in milliseconds: a whole number, 0 or more. */
+function millis(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new SettingsError(`${name} must be a whole number of milliseconds, got "${env[name]}"`);
+  return Number(text);
+}
+
+function hostPort(env: Readonly<Record<string, string | undefined>>, name: string, fallback: string): { host: string; port: number } {
+  const text = env[name]?.trim() || fallback;
+  const match = /^(.*):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !match[1] || port > 65535) throw new SettingsError(`${name} must be host:port (like 127.0.0.1:8787), got "${text}"`);
+  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 function cloud(given: (name: string) => string | undefined, part: string): CloudClientSettings {

@@ -100,6 +100,21 @@ export const COMMANDS: CommandSpec[] = [
     positionals: [],
   },
   {
+    name: 'serve',
+    args: '',
+    summary: 'turn Google Drive, OneDrive and Dropbox change notifications into syncs, until Ctrl-C',
+    positionals: [],
+    details: [
+      'Listens on MUSIC_SYNC_PUSH_LISTEN (default 127.0.0.1:8787) at /push/gdrive, /push/onedrive and',
+      '/push/dropbox; each genuine notification asks for an incremental sync of its profile. With',
+      'MUSIC_SYNC_PUSH_URL (the public https address a reverse proxy or tunnel gives that listener),',
+      'every Google Drive and OneDrive profile is subscribed to its changes, renewed before it ends.',
+      'Dropbox notifies at the webhook URL set in its App Console, signed with the app secret',
+      '(MUSIC_SYNC_DROPBOX_CLIENT_SECRET). Example:',
+      '  MUSIC_SYNC_PUSH_URL=https://music.example.com music-sync serve',
+    ],
+  },
+  {
     name: 'migrate',
     args: '',
     summary: 'bring the database schema up to date',

@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<never> {
 }
 
 /** Commands for which it matters whose services (and worker) they use. */
-const ANNOUNCE_UP = new Set(['scan', 'sync', 'cancel', 'worker', 'migrate']);
+const ANNOUNCE_UP = new Set(['scan', 'sync', 'cancel', 'worker', 'migrate', 'serve']);
 
 type Runner = (ctx: CliContext) => Promise<number>;
 
@@ -109,6 +109,10 @@ async function load(command: ParsedCommand): Promise<Runner> {
       const m = await import('./commands/services.ts');
       const name = command.spec.name;
       return (ctx) => (name === 'up' ? m.upCommand(ctx) : name === 'worker' ? m.workerCommand(ctx) : m.migrateCommand(ctx));
+    }
+    case 'serve': {
+      const { serveCommand } = await import('./commands/serve.ts');
+      return (ctx) => serveCommand(ctx);
     }
     case 'profile add': {
       const { profileAddCommand } = await import('./commands/library.ts');

@@ -24,6 +24,7 @@ export function toSyncJob(row: SyncJobRow): SyncJob {
     cancelledBy: row.cancelled_by,
     cancelReason: row.cancel_reason,
     tracksBefore: row.tracks_before,
+    requestedBy: row.requested_by,
     ...countersOf(row),
   };
 }

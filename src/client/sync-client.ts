@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
-  WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client,
+  WithStartWorkflowOperation, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import pg from 'pg';
 import { resolveConfig, type SyncConfig } from '../contract/config.ts';
-import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR } from '../contract/search-attributes.ts';
-import type { CancelRequest, SyncMode, SyncProgress, SyncResult, SyncWorkflowInput } from '../contract/sync.ts';
 import {
-  CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, SYNC_TASK_QUEUE, SYNC_WORKFLOW_TYPE, workflowIdForProfile,
-} from '../contract/sync.ts';
+  ACTOR_WORKFLOW_TYPE, actorIdForProfile, PAUSE_UPDATE, RESUME_UPDATE, START_SYNC_UPDATE, STATE_QUERY,
+  type ProfileState, type RequestSource, type StartedJob, type StartSyncInput,
+} from '../contract/actor.ts';
+import type { CancelRequest, SyncMode, SyncProgress, SyncResult } from '../contract/sync.ts';
+import { CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, workflowIdForProfile } from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
-import { countersOf, getJob, insertJob, listJobs } from '../db/jobs.ts';
+import { countersOf, getJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles, updateProfileSettings } from '../db/profiles.ts';
 import { deleteSecrets } from '../db/secrets.ts';
 import { failedItems, readCost } from '../db/scan-items.ts';
@@ -22,6 +23,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import { profileSecretsMatch, storeProfileSecrets } from '../secrets/profile-secrets.ts';
 import { SecretKeyError, type SecretBox } from '../secrets/secret-box.ts';
 import { ProviderError, type ProfileLocation } from '../providers/types.ts';
+import { actorRequests, actorStartOptions } from './actor-requests.ts';
 import {
   InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
   SyncTimeoutError,
@@ -45,6 +47,8 @@ export interface SyncClientOptions {
   searchAttributes?: boolean;
   /** Seals the credentials of new profiles; without one, only profiles without credentials register. */
   secretBox?: SecretBox;
+  /** Who this client asks for syncs as (recorded on each job): `client` unless told otherwise. */
+  requestedBy?: Extract<RequestSource, 'client' | 'cli'>;
 }
 
 export interface StartedSync {
@@ -184,56 +188,87 @@ export class SyncClient {
 
   private async start(profileIdOrName: string, mode: SyncMode, overrides?: Partial<SyncConfig>): Promise<StartedSync> {
     const profile = await this.getProfile(profileIdOrName);
-    let config: SyncConfig;
+    const config = { ...this.options.config, ...overrides };
     try {
-      config = resolveConfig({ ...this.options.config, ...overrides });
+      resolveConfig(config);
     } catch (err) {
       throw new InvalidInputError((err as Error).message);
     }
-    const jobId = randomUUID();
-    const workflowId = workflowIdForProfile(profile.id);
-    const input: SyncWorkflowInput = { jobId, profileId: profile.id, mode, config };
-    let handle;
+    const start: StartSyncInput = { mode, source: this.requestedBy, config };
     try {
-      handle = await this.temporal.workflow.start(SYNC_WORKFLOW_TYPE, {
-        args: [input],
-        taskQueue: this.options.taskQueue ?? SYNC_TASK_QUEUE,
-        workflowId,
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        workflowRunTimeout: `${config.syncTimeoutSecs}s`,
-        memo: { jobId, profileName: profile.name },
-        staticSummary: `${mode} sync of ${profile.name} (${profile.provider}: ${profile.root})`,
-        ...(this.options.searchAttributes === false
-          ? {}
-          : {
-              typedSearchAttributes: [
-                { key: PROFILE_ATTR, value: profile.name },
-                { key: PROVIDER_ATTR, value: profile.provider },
-                { key: MODE_ATTR, value: mode },
-              ],
-            }),
+      const started: StartedJob = await this.temporal.workflow.executeUpdateWithStart(START_SYNC_UPDATE, {
+        args: [start],
+        startWorkflowOperation: this.actorStart(profile),
       });
+      return started;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new SyncInProgressError(profile.id, await this.runningJobId(profile.id), { cause: err });
-      }
-      throw err;
+      throw mapUpdateError(profile.id, err);
     }
-    // The workflow's first activity creates the row too; whichever comes first wins, the other only adds
-    // the run id. The job is bound to this run chain from now on.
-    await insertJob(this.db, {
-      id: jobId, profileId: profile.id, provider: profile.provider, mode, workflowId, status: 'queued', runId: handle.firstExecutionRunId,
-    });
-    return { jobId, workflowId, runId: handle.firstExecutionRunId };
   }
 
-  private async runningJobId(profileId: string): Promise<string | undefined> {
+  /** Starts the profile's actor with the update if it is not running (update-with-start). */
+  private actorStart(profile: ProfileInfo) {
+    return new WithStartWorkflowOperation(ACTOR_WORKFLOW_TYPE, {
+      ...actorStartOptions(profile, { taskQueue: this.options.taskQueue, searchAttributes: this.options.searchAttributes }),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+
+  private get requestedBy(): RequestSource {
+    return this.options.requestedBy ?? 'client';
+  }
+
+  // ---- the profile's actor ----
+
+  /**
+   * Asks for a sync of the profile, never refused while one runs: requests that meet coalesce into one
+   * follow-up sync (full if any of them asked for full). An incremental request of a profile never
+   * synced is a full sync. Returns once the profile's actor has the request.
+   */
+  async requestSync(profileIdOrName: string, request: { mode?: SyncMode; reason?: string; config?: Partial<SyncConfig> } = {}): Promise<void> {
+    const profile = await this.getProfile(profileIdOrName);
+    const mode = request.mode ?? 'incremental';
+    if (mode !== 'full' && mode !== 'incremental') throw new InvalidInputError(`a sync is full or incremental, not ${String(mode)}`);
+    const config = { ...this.options.config, ...request.config };
     try {
-      const description = await this.temporal.workflow.getHandle(workflowIdForProfile(profileId)).describe();
-      return (description.memo?.jobId as string | undefined) ?? undefined;
-    } catch {
-      return undefined;
+      resolveConfig(config);
+    } catch (err) {
+      throw new InvalidInputError((err as Error).message);
+    }
+    await actorRequests(this.temporal, { taskQueue: this.options.taskQueue, searchAttributes: this.options.searchAttributes })(profile, {
+      mode, source: this.requestedBy, ...(request.reason ? { reason: request.reason } : {}), ...(Object.keys(config).length > 0 ? { config } : {}),
+    });
+  }
+
+  /** Pauses the profile: no automatic sync (schedule, folder watcher, push notification) runs until
+   * it is resumed; one that runs now finishes. Syncs asked for on purpose still run. */
+  async pause(profileIdOrName: string, request: { reason?: string } = {}): Promise<ProfileState> {
+    const profile = await this.getProfile(profileIdOrName);
+    return this.updateActor(profile, PAUSE_UPDATE, [{ by: this.requestedBy, ...(request.reason ? { reason: request.reason } : {}) }]);
+  }
+
+  /** Resumes a paused profile (paused by a person or by a failure), and ends any backoff. */
+  async resume(profileIdOrName: string): Promise<ProfileState> {
+    return this.updateActor(await this.getProfile(profileIdOrName), RESUME_UPDATE, []);
+  }
+
+  /** The profile's actor as it stands: idle, syncing, paused or backing off, with the current job, the
+   * pending requests, the last result and the schedule. A profile whose actor never ran is idle. */
+  async profileState(profileIdOrName: string): Promise<ProfileState> {
+    const profile = await this.getProfile(profileIdOrName);
+    try {
+      return await this.temporal.workflow.getHandle(actorIdForProfile(profile.name)).query<ProfileState>(STATE_QUERY);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return { profileId: profile.id, profileName: profile.name, status: 'idle', failures: 0 };
+    }
+  }
+
+  private async updateActor(profile: ProfileInfo, update: string, args: unknown[]): Promise<ProfileState> {
+    try {
+      return await this.temporal.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation: this.actorStart(profile) });
+    } catch (err) {
+      throw mapUpdateError(profile.id, err);
     }
   }
 
@@ -413,6 +448,19 @@ export class SyncClient {
     if (!job) throw new JobNotFoundError(jobId);
     return job;
   }
+}
+
+/** A start-now or another update the actor refused, as the client's typed errors. */
+function mapUpdateError(profileId: string, err: unknown): Error {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === 'SyncInProgress') {
+      const details = cause.details?.[0] as { runningJobId?: string } | undefined;
+      return new SyncInProgressError(profileId, details?.runningJobId, { cause: err });
+    }
+    if (cause.type === 'InvalidInput') return new InvalidInputError(cause.message);
+  }
+  return err as Error;
 }
 
 function mapWorkflowError(jobId: string, err: unknown): Error {

@@ -27,6 +27,9 @@ export interface SyncJob extends Counters {
   cancelReason: string | null;
   /** Live tracks of the profile when the job started: the mass-deletion guard's baseline. */
   tracksBefore: number | null;
+  /** Who asked for it: `cli`, `client`, `schedule`, `watch` or `push` (null for jobs started before
+   * syncs went through the profile's actor). */
+  requestedBy: string | null;
 }
 
 /** How a job's run ended, when reconciliation recorded it rather than the workflow: the run's status

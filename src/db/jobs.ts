@@ -17,7 +17,7 @@ export function countersOf(row: SyncJobRow): Counters {
  * fills in the run id if the row has none yet. */
 export async function insertJob(
   db: Db,
-  job: { id: string; profileId: string; provider: string; mode: SyncMode; workflowId: string; status: JobStatus; runId?: string },
+  job: { id: string; profileId: string; provider: string; mode: SyncMode; workflowId: string; status: JobStatus; runId?: string; requestedBy?: string },
 ): Promise<void> {
   await db
     .insertInto('sync_jobs')
@@ -29,9 +29,15 @@ export async function insertJob(
       status: job.status,
       workflow_id: job.workflowId,
       run_id: job.runId ?? null,
+      requested_by: job.requestedBy ?? null,
       started_at: job.status === 'running' ? new Date() : null,
     })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ run_id: sql<string | null>`coalesce(sync_jobs.run_id, excluded.run_id)` }))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({
+        run_id: sql<string | null>`coalesce(sync_jobs.run_id, excluded.run_id)`,
+        requested_by: sql<string | null>`coalesce(sync_jobs.requested_by, excluded.requested_by)`,
+      }),
+    )
     .execute();
 }
 

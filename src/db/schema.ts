@@ -60,6 +60,8 @@ export interface SyncJobsTable extends CounterColumns {
   tracks_before: ColumnType<number | null, number | null | undefined, number | null>;
   /** The job listed the whole root: its folders replace the profile's folder index. */
   listed_whole: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Who asked for the job (`cli`, `client`, `schedule`, `watch`, `push`); null before the actor. */
+  requested_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type EventType = 'started' | 'progress' | 'completed' | 'failed' | 'cancelled' | 'needs_review';
@@ -117,6 +119,7 @@ export interface Database {
   profile_secrets: ProfileSecretsTable;
   account_throttles: AccountThrottlesTable;
   profile_folders: ProfileFoldersTable;
+  push_channels: PushChannelsTable;
 }
 
 /** One sealed credential of a profile (see secrets/secret-box.ts). */
@@ -145,6 +148,24 @@ export interface ProfileFoldersTable {
   parent_id: string | null;
   name: string;
   removed: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+/** How a cloud profile hears of its changes (src/push): a Drive channel, a Graph subscription, or the
+ * Dropbox account the profile is linked to. */
+export interface PushChannelsTable {
+  /** Drive's channel id, Graph's subscription id; `dropbox/<profile id>` for a Dropbox account. */
+  id: string;
+  profile_id: string;
+  provider: string;
+  /** What the provider names in its notifications: Drive's resource id, the Dropbox account id. */
+  resource_id: string | null;
+  /** SHA-256 of the secret the notifications carry (Drive's channel token, Graph's clientState). */
+  token_hash: Buffer | null;
+  /** Where the provider sends the notifications. */
+  address: string | null;
+  expires_at: Date | null;
+  /** When it was made (a Dropbox account: when it was last looked up). */
+  created_at: ColumnType<Date, undefined, Date>;
 }
 
 export type Profile = Selectable<ProfilesTable>;

@@ -23,6 +23,8 @@ export interface Faults {
   /** Number of files opened so far. */
   opened: number;
   listCalls: number;
+  /** validate() fails with this kind of provider error (not retryable unless `unavailable`). */
+  validateError?: 'unauthorized' | 'notFound' | 'unavailable';
 }
 
 /** A test provider kind over a local folder: its profiles are checked and normalised as local ones. */
@@ -40,7 +42,10 @@ export function faultyRegistry(faults: Faults): ProviderRegistry<string> {
       return {
         kind: 'faulty',
         usesNetwork: false,
-        validate: () => local.validate(),
+        async validate() {
+          if (faults.validateError) throw new ProviderError(faults.validateError, `validation failed (injected ${faults.validateError})`);
+          return local.validate();
+        },
         async list(token: string | undefined, size: number): Promise<ListPage> {
           faults.listCalls += 1;
           if (faults.listFailures > 0) {

@@ -15,7 +15,7 @@ import { ProviderError } from '../types.ts';
 
 /** One request, as a provider builds it (without authorization). */
 export interface CloudRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   /** A JSON body (sent as application/json) or text. */

@@ -5,9 +5,10 @@
 // `${contentUrl}/files/download` (POST, argument in the Dropbox-API-Arg header, which must be HTTP
 // header safe: https://www.dropbox.com/developers/reference/json-encoding), bearer tokens checked
 // with the fake OAuth authority (401 `expired_access_token` / `invalid_access_token`), throttling as
-// 429 `too_many_requests` with Retry-After, endpoint errors as 409 with `error_summary`.
+// 429 `too_many_requests` with Retry-After, endpoint errors as 409 with `error_summary`. The account
+// (users/get_current_account) and the app's webhook (addWebhook(), notify()) are dropbox/webhooks.ts's.
 //
-// Not modelled: accounts, namespaces and shared folders (`ns:` paths, team spaces), `rev:` paths and
+// Not modelled: more than one account, namespaces and shared folders (`ns:` paths, team spaces), `rev:` paths and
 // file history, Dropbox's own case folding (JavaScript's toLowerCase stands in for it), names that
 // differ only in case within one folder (Dropbox cannot hold them; the fake lists both), media info,
 // property groups, shared links, longpoll, uploads and every write, GET downloads with `arg` in the
@@ -21,6 +22,7 @@ import { headerSafeJson } from '../../providers/dropbox/header-json.ts';
 import type { FakeAuthority } from './authority.ts';
 import { badRequest, BadRequest, EndpointError, endpointError, readBody, sendJson, tooManyRequests, unauthorized } from './dropbox/answers.ts';
 import { DROPBOX_MAX_LIMIT, DropboxModel } from './dropbox/endpoints.ts';
+import { DropboxAccount, type Delivery } from './dropbox/webhooks.ts';
 import { DirectoryTree } from './tree.ts';
 
 export interface DropboxFakeOptions {
@@ -29,6 +31,10 @@ export interface DropboxFakeOptions {
   authority: FakeAuthority;
   /** The most entries one page holds, whatever `limit` asks (Dropbox: 2000). */
   maxPageSize?: number;
+  /** The linked account's id (a random `dbid:` by default). */
+  accountId?: string;
+  /** The app's secret, which signs the webhook's notifications. */
+  appSecret?: string;
 }
 
 export interface DropboxFake {
@@ -45,6 +51,12 @@ export interface DropboxFake {
   throttle(count: number): void;
   /** Every cursor issued so far is forgotten: list_folder/continue answers 409 `reset`. */
   expireCursors(): void;
+  /** The account users/get_current_account answers. */
+  accountId: string;
+  /** Sets the app's webhook URL, once it answered the challenge (throws when it does not). */
+  addWebhook(url: string): Promise<void>;
+  /** A signed notification of a change in the account to every webhook; the answers' statuses. */
+  notify(): Promise<Delivery[]>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +66,7 @@ type RpcEndpoint = (typeof RPC_ENDPOINTS)[number];
 export async function startDropboxFake(options: DropboxFakeOptions): Promise<DropboxFake> {
   const model = new DropboxModel(new DirectoryTree(options.root, { idPrefix: 'id:' }), options.maxPageSize ?? DROPBOX_MAX_LIMIT);
   const requests = new Map<string, number>();
+  const account = new DropboxAccount({ accountId: options.accountId, appSecret: options.appSecret });
   let throttled = 0;
 
   const rpc: Record<RpcEndpoint, (body: unknown) => unknown> = {
@@ -118,8 +131,9 @@ export async function startDropboxFake(options: DropboxFakeOptions): Promise<Dro
     requests.set(endpoint, (requests.get(endpoint) ?? 0) + 1);
     try {
       const isRpc = match?.[1] === 'api' && (RPC_ENDPOINTS as readonly string[]).includes(endpoint);
+      const isAccount = match?.[1] === 'api' && endpoint === 'users/get_current_account';
       const isDownload = match?.[1] === 'content' && endpoint === 'files/download';
-      if (!isRpc && !isDownload) throw new BadRequest(`Unknown API function: "${endpoint}"`);
+      if (!isRpc && !isAccount && !isDownload) throw new BadRequest(`Unknown API function: "${endpoint}"`);
       if (req.method !== 'POST') throw new BadRequest(`Unsupported method "${req.method ?? ''}"`);
       const auth = options.authority.check(req.headers.authorization);
       if (auth !== 'ok') {
@@ -131,6 +145,10 @@ export async function startDropboxFake(options: DropboxFakeOptions): Promise<Dro
         throttled -= 1;
         await readBody(req);
         tooManyRequests(res, 1);
+        return;
+      }
+      if (isAccount) {
+        sendJson(res, 200, account.currentAccount(await readBody(req), req.headers['content-type']));
         return;
       }
       await model.refresh();
@@ -172,6 +190,9 @@ export async function startDropboxFake(options: DropboxFakeOptions): Promise<Dro
     expireCursors() {
       model.expireCursors();
     },
+    accountId: account.accountId,
+    addWebhook: (url) => account.addWebhook(url),
+    notify: () => account.notify(),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -9,6 +9,9 @@
 //   GET /drive/v3/changes/startPageToken     changes.getStartPageToken
 //                                                        https://developers.google.com/drive/api/reference/rest/v3/changes/getStartPageToken
 //   GET /drive/v3/changes                    changes.list https://developers.google.com/drive/api/reference/rest/v3/changes/list
+//   POST /drive/v3/changes/watch             changes.watch https://developers.google.com/drive/api/reference/rest/v3/changes/watch
+//   POST /drive/v3/channels/stop             channels.stop https://developers.google.com/drive/api/reference/rest/v3/channels/stop
+// Push notifications to the channels (after a change: notify()) as gdrive/channels.ts says.
 // Errors as https://developers.google.com/drive/api/guides/handle-errors shows them (gdrive/errors.ts).
 //
 // Not modelled: the trash (a file deleted on disk is gone for good: `removed: true`), shared drives
@@ -28,6 +31,7 @@ import {
   DriveError, fileNotDownloadable, fileNotFound, invalidCredentials, invalidValue, sendError, usageLimit, type UsageLimitReason,
 } from './gdrive/errors.ts';
 import { FieldsError, parseFields, select, under } from './gdrive/fields.ts';
+import { DriveChannels, type Delivery, type FakeDriveChannel } from './gdrive/channels.ts';
 import { parseQuery, QueryError, type Query } from './gdrive/query.ts';
 import { createdOrder, driveItem, fileResource, ID_PREFIX, MY_DRIVE, type DriveItem } from './gdrive/resources.ts';
 import { DirectoryTree, type TreeItem } from './tree.ts';
@@ -42,12 +46,16 @@ export interface GdriveFake {
   /** The API base, as a profile's `apiUrl` (`http://127.0.0.1:<port>/drive/v3`). */
   apiUrl: string;
   tree: DirectoryTree;
-  /** Requests received by endpoint: files.list, files.get, files.download, changes.getStartPageToken, changes.list. */
+  /** Requests received by endpoint: files.list, files.get, files.download, changes.getStartPageToken, changes.list, changes.watch, channels.stop. */
   requests: Map<string, number>;
   /** The next `count` requests answer 403 `reason` (default userRateLimitExceeded) with Retry-After: 1. */
   throttle(count: number, reason?: UsageLimitReason): void;
   /** Every change page token issued so far is refused (400 Invalid Value on pageToken). */
   expireCursors(): void;
+  /** The notification channels open now (changes.watch, not stopped nor expired). */
+  channels(): FakeDriveChannel[];
+  /** A `change` message to every open channel, as Drive sends after a change; the answers' statuses. */
+  notify(): Promise<Delivery[]>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +73,7 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
   let throttled = 0;
   let throttledWith: UsageLimitReason = 'userRateLimitExceeded';
   let epoch = 0;
+  const channels = new DriveChannels();
 
   const changeToken = (seq: number) => String(epoch * EPOCH_SPAN + seq);
   const changeSeq = (token: string | null): number => {
@@ -193,9 +202,12 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
       : file ? (url.searchParams.get('alt') === 'media' ? 'files.download' : 'files.get')
       : url.pathname === '/drive/v3/changes/startPageToken' ? 'changes.getStartPageToken'
       : url.pathname === '/drive/v3/changes' ? 'changes.list'
+      : url.pathname === '/drive/v3/changes/watch' ? 'changes.watch'
+      : url.pathname === '/drive/v3/channels/stop' ? 'channels.stop'
       : undefined;
+    const method = endpoint === 'changes.watch' || endpoint === 'channels.stop' ? 'POST' : 'GET';
     const handle = async (): Promise<void> => {
-      if (!endpoint || req.method !== 'GET') throw new DriveError(404, 'notFound', `Not Found: ${req.method} ${url.pathname}`);
+      if (!endpoint || req.method !== method) throw new DriveError(404, 'notFound', `Not Found: ${req.method} ${url.pathname}`);
       requests.set(endpoint, (requests.get(endpoint) ?? 0) + 1);
       if (authority.check(req.headers.authorization) !== 'ok') throw invalidCredentials();
       if (throttled > 0) {
@@ -208,6 +220,16 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
       if (endpoint === 'files.get') return getFile(id, url, res);
       if (endpoint === 'files.download') return download(id, req, res);
       if (endpoint === 'changes.getStartPageToken') return json(res, { kind: 'drive#startPageToken', startPageToken: changeToken(tree.seq) });
+      if (endpoint === 'changes.watch') {
+        changeSeq(url.searchParams.get('pageToken'));
+        const resourceUri = `${base}/drive/v3/changes?alt=json&pageToken=${url.searchParams.get('pageToken')!}`;
+        return json(res, await channels.watch(await jsonBody(req), resourceUri));
+      }
+      if (endpoint === 'channels.stop') {
+        channels.stop(await jsonBody(req));
+        res.writeHead(204).end();
+        return;
+      }
       return listChanges(url, res);
     };
     handle().catch((err: unknown) => {
@@ -233,12 +255,25 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
     expireCursors() {
       epoch += 1;
     },
+    channels: () => channels.live(),
+    notify: () => channels.notify(),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** A request's JSON body; 400 Parse Error when it is not JSON. */
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new DriveError(400, 'parseError', 'Parse Error');
+  }
 }
 
 function json(res: ServerResponse, body: unknown): void {

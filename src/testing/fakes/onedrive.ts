@@ -9,6 +9,8 @@
 //   GET /me/drive/items/{id}/content: 302 to a pre-authenticated URL of this server
 //       (`/download/{id}?e=..&sig=..`, no bearer needed) that honours Range (206, 416 for an empty file)
 //       https://learn.microsoft.com/en-us/graph/api/driveitem-get-content
+//   POST /subscriptions, PATCH and DELETE /subscriptions/{id}, with the validation of the notification
+//       URL and the notifications after a change (notify()): see onedrive/subscriptions.ts
 // Bearer tokens are checked with the fake OAuth authority (401 InvalidAuthenticationToken); throttling
 // is 429 activityLimitReached with Retry-After (https://learn.microsoft.com/en-us/graph/throttling);
 // other errors are Graph's `{"error": {"code", "message"}}` (404 itemNotFound, 410 resyncRequired with
@@ -31,6 +33,7 @@ import type { FakeAuthority } from './authority.ts';
 import { GraphFailure, invalidRequest, itemNotFound, sendBytes, sendError, sendJson } from './onedrive/answers.ts';
 import { DeltaModel } from './onedrive/delta.ts';
 import { deletedItemOf, driveItemOf, selected, type HashFlavour } from './onedrive/drive-items.ts';
+import { GraphSubscriptionsModel, type Delivery, type FakeSubscription } from './onedrive/subscriptions.ts';
 import { DirectoryTree, type TreeItem } from './tree.ts';
 
 export interface OnedriveFakeOptions {
@@ -49,12 +52,18 @@ export interface OnedriveFake {
   /** `http://127.0.0.1:<port>/v1.0`, as https://graph.microsoft.com/v1.0 */
   apiUrl: string;
   tree: DirectoryTree;
-  /** Requests received, by endpoint (`driveItem`, `delta`, `content`, `download`), refused ones included. */
+  /** Requests received, by endpoint (`driveItem`, `delta`, `content`, `download`, `subscriptions`), refused ones included. */
   requests: Map<string, number>;
   /** The next `count` API requests answer 429 activityLimitReached with Retry-After: 1. */
   throttle(count: number): void;
   /** Every deltaLink handed out so far answers 410 resyncRequired from now on. */
   expireCursors(): void;
+  /** The change notification subscriptions live now. */
+  subscriptions(): FakeSubscription[];
+  /** Validation requests sent to notification URLs, and how many were answered right. */
+  validations: { sent: number; passed: number };
+  /** A notification to every live subscription, as Graph sends after a change; the answers' statuses. */
+  notify(): Promise<Delivery[]>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +88,7 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
   const maxPageSize = options.maxPageSize ?? GRAPH_MAX_PAGE_SIZE;
   const signingKey = randomBytes(32);
   const requests = new Map<string, number>();
+  const subscriptions = new GraphSubscriptionsModel();
   let throttled = 0;
   const count = (endpoint: string) => requests.set(endpoint, (requests.get(endpoint) ?? 0) + 1);
   const sign = (id: string, expires: number) => createHmac('sha256', signingKey).update(`${id}\n${expires}`).digest('base64url');
@@ -104,10 +114,8 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
     return item;
   }
 
-  async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, base: string): Promise<void> {
-    const target = route(url.pathname.slice(API_PREFIX.length));
-    count(target?.endpoint ?? 'unknown');
-    if (req.method !== 'GET') throw new GraphFailure(405, 'invalidRequest', `${req.method} is not supported here`);
+  /** The bearer token must be good, and the account not throttled. */
+  function admit(req: IncomingMessage): void {
     const check = options.authority.check(req.headers.authorization);
     if (check !== 'ok') {
       throw new GraphFailure(401, 'InvalidAuthenticationToken', check === 'expired' ? 'Access token has expired or is not yet valid.' : 'Access token validation failure. Invalid audience.', {
@@ -118,6 +126,13 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
       throttled--;
       throw new GraphFailure(429, 'activityLimitReached', 'The request has been throttled', { headers: { 'retry-after': '1' } });
     }
+  }
+
+  async function answerApi(req: IncomingMessage, res: ServerResponse, url: URL, base: string): Promise<void> {
+    const target = route(url.pathname.slice(API_PREFIX.length));
+    count(target?.endpoint ?? 'unknown');
+    if (req.method !== 'GET') throw new GraphFailure(405, 'invalidRequest', `${req.method} is not supported here`);
+    admit(req);
     if (!target) throw invalidRequest(`Invalid request: ${url.pathname}`);
     await tree.refresh();
     // Looked up again after the refresh.
@@ -163,6 +178,25 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
     });
   }
 
+  async function answerSubscriptions(req: IncomingMessage, res: ServerResponse, url: URL, base: string): Promise<void> {
+    count('subscriptions');
+    const id = /^\/v1\.0\/subscriptions(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!id) throw invalidRequest(`Invalid request: ${url.pathname}`);
+    const method = req.method ?? 'GET';
+    const allowed = id[1] === undefined ? ['POST'] : ['PATCH', 'DELETE'];
+    if (!allowed.includes(method)) throw new GraphFailure(405, 'invalidRequest', `${method} is not supported here`);
+    admit(req);
+    const context = `${base}${API_PREFIX}/$metadata#subscriptions/$entity`;
+    if (method === 'DELETE') {
+      subscriptions.delete(decode(id[1]!));
+      res.writeHead(204).end();
+      return;
+    }
+    const body = await jsonBody(req);
+    if (method === 'POST') sendJson(res, 201, await subscriptions.create(body, context));
+    else sendJson(res, 200, subscriptions.update(decode(id[1]!), body, context));
+  }
+
   /** A pre-authenticated URL: no bearer, a signature that must match and not have expired. */
   async function answerDownload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     count('download');
@@ -182,6 +216,8 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
     const base = `http://${req.headers.host ?? '127.0.0.1'}`;
     const handle = url.pathname.startsWith('/download/')
       ? answerDownload(req, res, url)
+      : url.pathname === `${API_PREFIX}/subscriptions` || url.pathname.startsWith(`${API_PREFIX}/subscriptions/`)
+        ? answerSubscriptions(req, res, url, base)
       : url.pathname.startsWith(`${API_PREFIX}/`)
         ? answerApi(req, res, url, base)
         : Promise.reject(invalidRequest(`Invalid request: ${url.pathname}`));
@@ -208,6 +244,9 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
     expireCursors() {
       model.expire();
     },
+    subscriptions: () => subscriptions.live(),
+    validations: subscriptions.validations,
+    notify: () => subscriptions.notify(),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -218,6 +257,16 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
 
 function endpointOf(action: string | undefined): Endpoint {
   return action === '/delta' ? 'delta' : action === '/content' ? 'content' : 'driveItem';
+}
+
+async function jsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new GraphFailure(400, 'BadRequest', 'Unable to read JSON request payload.');
+  }
 }
 
 function decode(segment: string): string {
