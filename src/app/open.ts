@@ -4,6 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { NetworkPolicy } from '../activities/index.ts';
+import { actorRequests } from '../client/actor-requests.ts';
 import { keepReconciling } from '../client/reconcile.ts';
 import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
@@ -13,6 +14,7 @@ import { SecretBox } from '../secrets/secret-box.ts';
 import { startPostgres, type PostgresHandle } from '../stack/postgres.ts';
 import { ensureSearchAttributes } from '../stack/search-attributes.ts';
 import { givenTemporal, startTemporal, type TemporalHandle } from '../stack/temporal.ts';
+import { startFolderWatcher, type FolderWatcher } from '../watch/folder-watcher.ts';
 import { createSyncWorker } from '../workers/worker.ts';
 import type { Settings } from './settings.ts';
 
@@ -37,6 +39,11 @@ export interface AppOptions extends OpenOptions {
   ui?: boolean;
   /** Where the worker spools files read whole over a network (default: the system's temp dir). */
   tempDir?: string;
+  /** Follow local profiles' folders while this process runs (`up`, `worker`), unless the settings
+   * turn the watcher off: their changes become sync requests. */
+  watch?: boolean;
+  /** Who the app's client asks for syncs as: `client` unless told otherwise (the CLI says `cli`). */
+  requestedBy?: 'client' | 'cli';
 }
 
 /** The library database, migrated. */
@@ -61,6 +68,8 @@ export interface App extends OpenDatabase {
   worker: Worker | undefined;
   /** Runs the worker (if any) until `close` is called. */
   workerRun: Promise<void> | undefined;
+  /** Follows local profiles' folders (with `watch`). */
+  watcher: FolderWatcher | undefined;
 }
 
 /** The host's network as the settings describe it. */
@@ -134,14 +143,17 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
     const client = new Client({ connection, namespace: temporal.namespace });
     const providers = defaultProviders();
     const networkPolicy = networkPolicyOf(settings);
-    const sync = new SyncClient({ temporal: client, db, databaseUrl: database.databaseUrl, providers, secretBox });
+    const sync = new SyncClient({ temporal: client, db, databaseUrl: database.databaseUrl, providers, secretBox, requestedBy: options.requestedBy });
 
     let worker: Worker | undefined;
     let workerRun: Promise<void> | undefined;
     if (options.worker) {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       cleanup.add(() => nativeConnection.close());
-      worker = await createSyncWorker({ connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy, secretBox, tempDir: options.tempDir });
+      worker = await createSyncWorker({
+        connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy, secretBox, tempDir: options.tempDir,
+        actors: { temporal: client, searchAttributes: true },
+      });
       const w = worker;
       workerRun = w.run();
       cleanup.add(async () => {
@@ -151,7 +163,14 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
       // Jobs whose runs ended without recording it (terminated, timed out by the server...): now and every few minutes.
       cleanup.add(keepReconciling({ db, temporal: client }, { log }).stop);
     }
-    return { ...database, settings, temporal, client, providers, networkPolicy, sync, worker, workerRun, close: cleanup.close };
+    let watcher: FolderWatcher | undefined;
+    if (options.watch && settings.watch.enabled) {
+      const { quietMs, maxWaitMs } = settings.watch;
+      watcher = await startFolderWatcher({ db, sink: actorRequests(client), quietMs, maxWaitMs, log });
+      const w = watcher;
+      cleanup.add(() => w.stop());
+    }
+    return { ...database, settings, temporal, client, providers, networkPolicy, sync, worker, workerRun, watcher, close: cleanup.close };
   } catch (err) {
     await cleanup.close();
     throw err;

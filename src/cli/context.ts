@@ -31,7 +31,7 @@ export function temporalGiven(ctx: CliContext): boolean {
 export async function openServices(ctx: CliContext, options: Omit<AppOptions, 'dataDir' | 'log' | 'temporal'>): Promise<Opened<App>> {
   if (options.worker) installTemporalRuntime(ctx);
   const { value: app, resource } = await guardedOpen(
-    () => openApp(ctx.settings, { ...options, temporal: 'start', dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) }),
+    () => openApp(ctx.settings, { requestedBy: 'cli', ...options, temporal: 'start', dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) }),
     (a) => ({
       close: () => a.close(),
       kill: () => {
@@ -51,7 +51,7 @@ export async function openServices(ctx: CliContext, options: Omit<AppOptions, 'd
  */
 export function withDb<T>(ctx: CliContext, fn: (app: App) => Promise<T>): Promise<T> {
   const log = (line: string) => (ctx.debug ? ctx.out.warn(line) : undefined);
-  return withOpened(() => openApp(ctx.settings, { temporal: 'lazy', dataDir: ctx.dataDir, log }), fn);
+  return withOpened(() => openApp(ctx.settings, { temporal: 'lazy', dataDir: ctx.dataDir, log, requestedBy: 'cli' }), fn);
 }
 
 /** The database alone, migrated (for `migrate`). */

@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<never> {
 }
 
 /** Commands for which it matters whose services (and worker) they use. */
-const ANNOUNCE_UP = new Set(['scan', 'sync', 'cancel', 'worker', 'migrate', 'serve']);
+const ANNOUNCE_UP = new Set(['scan', 'sync', 'cancel', 'worker', 'migrate', 'request', 'profile pause', 'profile resume', 'profile schedule', 'profile status', 'serve']);
 
 type Runner = (ctx: CliContext) => Promise<number>;
 
@@ -122,6 +122,21 @@ async function load(command: ParsedCommand): Promise<Runner> {
     case 'profile list': {
       const { profileListCommand } = await import('./commands/library.ts');
       return (ctx) => profileListCommand(ctx);
+    }
+    case 'profile status':
+    case 'profile pause':
+    case 'profile resume':
+    case 'profile schedule': {
+      const m = await import('./commands/actor.ts');
+      const name = command.spec.name;
+      if (name === 'profile status') return (ctx) => m.profileStatusCommand(ctx, p.name!);
+      if (name === 'profile pause') return (ctx) => m.profilePauseCommand(ctx, p.name!, { reason: str('reason') });
+      if (name === 'profile resume') return (ctx) => m.profileResumeCommand(ctx, p.name!);
+      return (ctx) => m.profileScheduleCommand(ctx, p.name!, { every: str('every'), cron: str('cron'), off: o.off === true });
+    }
+    case 'request': {
+      const { profileRequestCommand } = await import('./commands/actor.ts');
+      return (ctx) => profileRequestCommand(ctx, p.profile!, { full: o.full === true, reason: str('reason') });
     }
     case 'tracks': {
       const { tracksCommand } = await import('./commands/library.ts');

@@ -9,3 +9,5 @@ export type { Counters } from '../contract/counters.ts';
 export type { ProviderKind } from '../contract/providers.ts';
 export type { CancelRequest, JobStatus, SyncMode, SyncPhase, SyncProgress, SyncResult } from '../contract/sync.ts';
 export type { TrackFile, TrackTags } from '../contract/track.ts';
+export type { ProfileState, RequestSource, ScheduleInfo, SyncRequest } from '../contract/actor.ts';
+export type { ScheduleSpecInput } from './schedules.ts';

@@ -7,10 +7,10 @@ import pg from 'pg';
 import { resolveConfig, type SyncConfig } from '../contract/config.ts';
 import {
   ACTOR_WORKFLOW_TYPE, actorIdForProfile, PAUSE_UPDATE, RESUME_UPDATE, START_SYNC_UPDATE, STATE_QUERY,
-  type ProfileState, type RequestSource, type StartedJob, type StartSyncInput,
+  type ProfileState, type RequestSource, type ScheduleInfo, type StartedJob, type StartSyncInput,
 } from '../contract/actor.ts';
 import type { CancelRequest, SyncMode, SyncProgress, SyncResult } from '../contract/sync.ts';
-import { CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, workflowIdForProfile } from '../contract/sync.ts';
+import { CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, SYNC_TASK_QUEUE, workflowIdForProfile } from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
 import { countersOf, getJob, listJobs } from '../db/jobs.ts';
@@ -24,6 +24,7 @@ import { profileSecretsMatch, storeProfileSecrets } from '../secrets/profile-sec
 import { SecretKeyError, type SecretBox } from '../secrets/secret-box.ts';
 import { ProviderError, type ProfileLocation } from '../providers/types.ts';
 import { actorRequests, actorStartOptions } from './actor-requests.ts';
+import { removeProfileSchedule, setProfileSchedule, type ScheduleSpecInput } from './schedules.ts';
 import {
   InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
   SyncTimeoutError,
@@ -262,6 +263,23 @@ export class SyncClient {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       return { profileId: profile.id, profileName: profile.name, status: 'idle', failures: 0 };
     }
+  }
+
+  /**
+   * Sets the profile's schedule (`{ every: '6h' }` or `{ cron: '0 3 * * *' }`), or removes it (`null`):
+   * a Temporal Schedule whose firings ask the actor for an incremental sync, so it can be paused,
+   * triggered and backfilled on the Web UI's Schedules page. Firings spread across profiles (an offset
+   * by profile and some jitter), and after downtime the missed ones are one sync. Syncs run while a
+   * worker runs.
+   */
+  async schedule(profileIdOrName: string, spec: ScheduleSpecInput | null): Promise<ScheduleInfo | undefined> {
+    const profile = await this.getProfile(profileIdOrName);
+    const address = { taskQueue: this.options.taskQueue ?? SYNC_TASK_QUEUE, searchAttributes: this.options.searchAttributes !== false };
+    if (spec === null) {
+      await removeProfileSchedule(this.temporal, profile, address);
+      return undefined;
+    }
+    return setProfileSchedule(this.temporal, profile, spec, address);
   }
 
   private async updateActor(profile: ProfileInfo, update: string, args: unknown[]): Promise<ProfileState> {

@@ -67,7 +67,7 @@ export interface SyncWorkerOptions extends ActivityDeps {
 }
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
-  const { db, providers, networkPolicy, secretBox } = options;
+  const { db, providers, networkPolicy, secretBox, actors } = options;
   const tempDir = options.tempDir ?? defaultTempDir();
   // Spooled files a killed worker left behind (a live worker's are a few minutes old at most).
   await sweepTempFiles(tempDir, STALE_TEMP_FILE_MS).catch(() => 0);
@@ -75,7 +75,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? SYNC_TASK_QUEUE,
-    activities: createActivities({ db, providers, networkPolicy, secretBox, tempDir }),
+    activities: createActivities({ db, providers, networkPolicy, secretBox, tempDir, actors }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     ...ACTIVITY_HEARTBEAT_TUNING,

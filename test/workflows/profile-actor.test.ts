@@ -153,6 +153,7 @@ describe('profile actor', () => {
       assert.equal(jobs[1]!.mode, 'full', 'a full request wins');
       assert.equal(jobs[1]!.requested_by, 'client', 'a request made on purpose is named first');
       assert.ok(jobs.every((j) => j.status === 'completed'));
+      await saveHistory('coalesced', actorIdForProfile(h.profile.name));
     });
   });
 
@@ -219,6 +220,7 @@ describe('profile actor', () => {
       await env.sleep(2 * BACKOFF_FIRST_MS + 1_000);
       await waitFor(async () => (await h.state()).last?.status === 'completed', 'the request that waited to run');
       assert.equal((await h.jobs()).length, 3);
+      await saveHistory('backoff', actorIdForProfile(h.profile.name));
     });
   });
 
@@ -240,6 +242,7 @@ describe('profile actor', () => {
       assert.equal(resumed.paused, undefined);
       await waitFor(async () => (await h.state()).last?.status === 'completed', 'the waiting request to run');
       assert.equal((await h.jobs()).length, 2);
+      await saveHistory('paused-by-failure', actorIdForProfile(h.profile.name));
     });
   });
 
@@ -266,6 +269,7 @@ describe('profile actor', () => {
       assert.equal(state.failures, 0, 'a cancel is not a failure');
       await h.sync.resume(h.profile.name);
       await waitFor(async () => (await h.jobs()).length === 3 && (await h.jobs()).every((j) => ENDED.has(j.status)), 'the waiting request after resume');
+      await saveHistory('pause-and-cancel', actorIdForProfile(h.profile.name));
     });
   });
 
@@ -291,7 +295,7 @@ describe('profile actor', () => {
       await h.sync.resume(h.profile.name);
       await waitFor(async () => (await h.jobs()).length === 1 && (await h.jobs()).every((j) => ENDED.has(j.status)), 'the one sync of them all');
       assert.equal((await h.jobs())[0]!.mode, 'full');
-      await saveHistory('actor-continued-as-new', actorIdForProfile(h.profile.name), firstRun);
+      await saveHistory('continued-as-new', actorIdForProfile(h.profile.name), firstRun);
     });
   });
 });

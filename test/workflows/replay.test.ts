@@ -5,7 +5,9 @@
 // - v3-*: before stops were settled before the job's ending (patch 'settled-stops');
 // - v4-*: before the short activities had a heartbeat timeout (the same commands with another
 //   attribute, which replay does not compare, so no patch);
-// - v5-*: today's. A change behind a new patch raises HISTORY_GENERATION in test/workflows/sync-workflow.test.ts and
+// - v5-*: today's.
+// - actor-v1-*: the profile actor (`profileWorkflow`), recorded by test/workflows/profile-actor.test.ts with
+//   UPDATE_HISTORIES=1; a change to it goes behind `patched()` and records actor-v2-* beside them. A change behind a new patch raises HISTORY_GENERATION in test/workflows/sync-workflow.test.ts and
 //   records the next generation with `UPDATE_HISTORIES=1 node --test test/workflows/sync-workflow.test.ts`.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -28,7 +30,7 @@ before(async () => {
 
 test('saved histories replay without non-determinism', { timeout: 120_000 }, async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.history.bin')).sort();
-  for (const generation of ['v1', 'v2', 'v3', 'v4', 'v5']) {
+  for (const generation of ['v1', 'v2', 'v3', 'v4', 'v5', 'actor-v1']) {
     assert.ok(files.filter((f) => f.startsWith(`${generation}-`)).length >= 4, `expected saved ${generation} histories in ${DIR}`);
   }
   for (const file of files) {

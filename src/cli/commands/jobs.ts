@@ -107,13 +107,14 @@ export async function historyCommand(ctx: CliContext, options: { provider: strin
       j.id,
       names.get(j.profileId) ?? j.profileId,
       j.mode,
+      j.requestedBy ?? '-',
       j.status.replace('_', ' '),
       formatDate(j.startedAt ?? j.createdAt),
       isTerminal(j.status) ? formatDuration(jobElapsedMs(j)) : '…',
       `+${j.itemsAdded} ~${j.itemsUpdated} -${j.itemsDeleted}`,
       String(j.itemsFailed),
     ]);
-    for (const line of table(['JOB', 'PROFILE', 'MODE', 'STATUS', 'STARTED', 'TOOK', 'CHANGES', 'FAILED'], rows)) ctx.out.print(line);
+    for (const line of table(['JOB', 'PROFILE', 'MODE', 'ASKED BY', 'STATUS', 'STARTED', 'TOOK', 'CHANGES', 'FAILED'], rows)) ctx.out.print(line);
     return 0;
   });
 }

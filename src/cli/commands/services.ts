@@ -1,10 +1,12 @@
 // Long-running and maintenance commands: up, worker, migrate.
 import path from 'node:path';
-import type { App } from '../../app/open.ts';
+import { secretBoxOf, type App } from '../../app/open.ts';
+import { actorRequests } from '../../client/actor-requests.ts';
+import { startPushService, type PushService } from '../../push/index.ts';
 import { SYNC_TASK_QUEUE } from '../../contract/sync.ts';
 import { openServices, withDatabase, type CliContext } from '../context.ts';
 import { setInterruptHandler } from '../interrupt.ts';
-import { exitAfterClose, exitNow } from '../lifetime.ts';
+import { exitAfterClose, exitNow, guardedOpen } from '../lifetime.ts';
 import { maskUrl } from '../output.ts';
 import { readUpState, removeUpState, writeUpState } from '../up-state.ts';
 
@@ -15,7 +17,8 @@ const UI_PORT = 8233;
 export async function upCommand(ctx: CliContext): Promise<number> {
   const running = readUpState(ctx.dataDir);
   if (running) throw new Error(`\`up\` is already running for ${ctx.dataDir} (pid ${running.pid})`);
-  const { app } = await openServices(ctx, { worker: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  const { app } = await openServices(ctx, { worker: true, watch: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  const push = await startPushEndpoint(ctx, app);
   await writeUpState(ctx.dataDir, app);
   if (ctx.json) {
     await ctx.out.writeJson(describe(ctx, app));
@@ -25,6 +28,8 @@ export async function upCommand(ctx: CliContext): Promise<number> {
     ctx.out.print(`  Temporal   ${app.temporal.address}  namespace ${app.temporal.namespace}${app.temporal.started ? '  (dev server)' : ''}`);
     if (app.temporal.uiUrl) ctx.out.print(`  Web UI     ${app.temporal.uiUrl}`);
     ctx.out.print(`  Worker     task queue ${SYNC_TASK_QUEUE}`);
+    ctx.out.print(`  Watching   ${watching(app)}`);
+    ctx.out.print(`  Push       ${push ? `${push.url}/push/{gdrive,onedrive,dropbox}${push.subscribing ? '' : '  (MUSIC_SYNC_PUSH_URL not set: no Drive or OneDrive subscriptions)'}` : 'off'}`);
     ctx.out.print(`Other music-sync commands with --data-dir ${ctx.dataDir} use these services. Ctrl-C to stop.`);
   }
   await runUntilInterrupted(ctx, app);
@@ -32,17 +37,42 @@ export async function upCommand(ctx: CliContext): Promise<number> {
 }
 
 export async function workerCommand(ctx: CliContext): Promise<number> {
-  const { app } = await openServices(ctx, { worker: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  const { app } = await openServices(ctx, { worker: true, watch: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
   // When it started services itself it is an `up` that prints less: the other commands may use them.
   const ownsServices = app.temporal.started || app.postgres.embedded;
   if (ownsServices && !readUpState(ctx.dataDir)) await writeUpState(ctx.dataDir, app);
   if (ctx.json) await ctx.out.writeJson(describe(ctx, app));
   else {
     ctx.out.print(`worker polling task queue ${SYNC_TASK_QUEUE} on ${app.temporal.address} (namespace ${app.temporal.namespace}); Ctrl-C to stop`);
+    ctx.out.print(`watching ${watching(app)}`);
     if (app.temporal.uiUrl) ctx.out.info(`Temporal Web UI: ${app.temporal.uiUrl}`);
   }
   await runUntilInterrupted(ctx, app);
   return 0;
+}
+
+/** The local profiles' folders the worker follows, as a person reads it. */
+function watching(app: App): string {
+  if (!app.watcher) return 'nothing (MUSIC_SYNC_WATCH is off)';
+  const roots = app.watcher.roots();
+  return roots.length === 0 ? 'no local profile yet (new ones are picked up)' : `${roots.length} local folder${roots.length === 1 ? '' : 's'}`;
+}
+
+/** `up` receives providers' change notifications too; a listen address already taken is a warning,
+ * not a failed `up` (`music-sync serve` can run elsewhere). */
+async function startPushEndpoint(ctx: CliContext, app: App): Promise<PushService | undefined> {
+  try {
+    const { value } = await guardedOpen(
+      () => startPushService({
+        db: app.db, sink: actorRequests(app.client), settings: app.settings, secretBox: secretBoxOf(app.settings), log: (line) => ctx.out.warn(line),
+      }),
+      (service) => ({ close: () => service.stop(), kill: () => undefined }),
+    );
+    return value;
+  } catch (err) {
+    ctx.out.warn(`push notifications off: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 function describe(ctx: CliContext, app: App) {
