@@ -116,9 +116,12 @@ export async function describeSchedule(temporal: Client, profileName: string): P
   try {
     const described = await temporal.schedule.getHandle(scheduleId).describe();
     const next = described.info.nextActionTimes[0];
+    // The action's input is replaced with the schedule (its memo cannot be updated).
+    const action = described.action as { args?: unknown[] };
+    const input = action.args?.[0] as Partial<ScheduledSyncInput> | undefined;
     return {
       scheduleId,
-      description: String(described.memo?.description ?? 'scheduled'),
+      description: input?.description ?? String(described.memo?.description ?? 'scheduled'),
       ...(described.state.paused ? { paused: true } : {}),
       ...(next ? { nextRunAt: next.getTime() } : {}),
     };

@@ -52,6 +52,9 @@ export interface SyncClientOptions {
   requestedBy?: Extract<RequestSource, 'client' | 'cli'>;
 }
 
+/** How long a start waits for the actor to take in the ending of a sync that has just ended. */
+const SETTLING_MS = 10_000;
+
 export interface StartedSync {
   jobId: string;
   workflowId: string;
@@ -196,14 +199,39 @@ export class SyncClient {
       throw new InvalidInputError((err as Error).message);
     }
     const start: StartSyncInput = { mode, source: this.requestedBy, config };
+    const until = Date.now() + SETTLING_MS;
+    for (;;) {
+      try {
+        const started: StartedJob = await this.temporal.workflow.executeUpdateWithStart(START_SYNC_UPDATE, {
+          args: [start],
+          startWorkflowOperation: this.actorStart(profile),
+        });
+        return started;
+      } catch (err) {
+        const mapped = mapUpdateError(profile.id, err);
+        if (!(mapped instanceof SyncInProgressError)) throw mapped;
+        // A job that has ended, whose actor has not yet taken in its ending (a start right after the
+        // last sync's result): asked again in a moment, it starts.
+        const named = mapped.runningJobId ? await getJob(this.db, mapped.runningJobId) : undefined;
+        if (named && isTerminal(named.status) && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        // The actor names the sync it runs; one it did not start (a client of an older version) or one
+        // not started yet is looked up on the server.
+        if (!mapped.runningJobId) throw new SyncInProgressError(profile.id, await this.runningJobId(profile.id), { cause: err });
+        throw mapped;
+      }
+    }
+  }
+
+  /** The job of the sync running under the profile's sync workflow id, from the run's memo. */
+  private async runningJobId(profileId: string): Promise<string | undefined> {
     try {
-      const started: StartedJob = await this.temporal.workflow.executeUpdateWithStart(START_SYNC_UPDATE, {
-        args: [start],
-        startWorkflowOperation: this.actorStart(profile),
-      });
-      return started;
-    } catch (err) {
-      throw mapUpdateError(profile.id, err);
+      const description = await this.temporal.workflow.getHandle(workflowIdForProfile(profileId)).describe();
+      return description.status.name === 'RUNNING' ? ((description.memo?.jobId as string | undefined) ?? undefined) : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -44,6 +44,15 @@ export interface PushServer {
 
 class BodyTooLarge extends Error {}
 
+/** The request target as a URL; a target no URL can be made of (`//[`) is the client's error. */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://push');
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startPushServer(options: PushServerOptions): Promise<PushServer> {
   const log = options.log ?? (() => {});
   const context: ReceiveContext = {
@@ -51,7 +60,11 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://push');
+    const url = parseTarget(req.url);
+    if (!url) {
+      req.resume();
+      return write(res, { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Bad Request\n' });
+    }
     const receive = ROUTES.get(url.pathname);
     if (!receive) {
       req.resume();
@@ -73,7 +86,7 @@ export async function startPushServer(options: PushServerOptions): Promise<PushS
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       // The database out of reach, say: the provider delivers the notification again later.
-      log(`push: could not handle ${req.method ?? '?'} ${new URL(req.url ?? '/', 'http://push').pathname} from ${peer(req)}: ${err instanceof Error ? err.message : String(err)}`);
+      log(`push: could not handle ${req.method ?? '?'} ${parseTarget(req.url)?.pathname ?? '(a malformed target)'} from ${peer(req)}: ${err instanceof Error ? err.message : String(err)}`);
       if (res.headersSent) res.destroy();
       else write(res, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '30' }, body: 'Service Unavailable\n' });
     });

@@ -4,6 +4,7 @@
 import type { SyncRequestSink } from '../contract/actor.ts';
 import type { Db } from '../db/connect.ts';
 import { listProfiles } from '../db/profiles.ts';
+import { currentCursor } from '../db/snapshots.ts';
 import { createDebouncer } from './debounce.ts';
 import { createRequestSender, type WatchedProfile } from './requests.ts';
 import { RootWatch } from './root-watch.ts';
@@ -53,14 +54,26 @@ export async function startFolderWatcher(options: FolderWatcherOptions): Promise
     },
   });
 
-  const startWatch = (profile: Watched['profile']): Watched => ({
-    profile,
-    watch: new RootWatch(profile.root, {
+  let stopped = false;
+  const startWatch = (profile: Watched['profile']): Watched => {
+    const watch = new RootWatch(profile.root, {
       onChange: () => debouncer.record(profile.id),
       onGap: (reason) => debouncer.record(profile.id, reason),
       log,
-    }),
-  });
+    });
+    // What changed while nothing watched (the worker was down, or the profile is new to it) is unseen:
+    // a profile synced before is asked for one sync once its watch is up. One never synced waits for
+    // its first sync, asked for on purpose.
+    void watch
+      .ready()
+      .then(async () => {
+        if (!stopped && watched.get(profile.id)?.watch === watch && (await currentCursor(db, profile.id))) {
+          debouncer.record(profile.id, 'it was not running');
+        }
+      })
+      .catch((err: unknown) => log(`folder watch: profile ${profile.name}: ${(err as Error).message}`));
+    return { profile, watch };
+  };
 
   const refresh = async () => {
     const local = (await listProfiles(db)).filter((p) => p.provider === LOCAL_PROVIDER);
@@ -87,7 +100,6 @@ export async function startFolderWatcher(options: FolderWatcherOptions): Promise
 
   await refresh();
 
-  let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> = Promise.resolve();
   const tick = () => {

@@ -55,6 +55,8 @@ export function createRequestSender(options: { sink: SyncRequestSink; log: (line
         delivery.failures = 0;
       },
       (err: unknown) => {
+        // A profile forgotten meanwhile (removed) is owed nothing more.
+        if (deliveries.get(profile.id) !== delivery) return;
         delivery.owed = merge(owed, delivery.owed);
         delivery.failures += 1;
         const waitMs = Math.min(RETRY_FIRST_MS * 2 ** (delivery.failures - 1), RETRY_MAX_MS);
@@ -63,7 +65,7 @@ export function createRequestSender(options: { sink: SyncRequestSink; log: (line
       },
     ).finally(() => {
       delivery.inFlight = undefined;
-      if (delivery.owed && !delivery.retryTimer) deliver(delivery);
+      if (delivery.owed && !delivery.retryTimer && deliveries.get(profile.id) === delivery) deliver(delivery);
       else if (!delivery.owed && !delivery.retryTimer && deliveries.get(profile.id) === delivery) deliveries.delete(profile.id);
     });
   };

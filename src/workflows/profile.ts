@@ -74,6 +74,9 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
   let current: (NonNullable<ProfileState['current']> & { handle: ChildWorkflowHandle<typeof syncWorkflow> }) | undefined;
   let claim: Claim | undefined;
   let profileGone = false;
+  /** From the moment the loop takes a request until its sync has ended (current is set only once the
+   * child started): a start-now meanwhile is refused, never left waiting behind that whole sync. */
+  let busy = false;
 
   const state = (): ProfileState => ({
     profileId: input.profileId,
@@ -107,6 +110,12 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       return;
     }
     if (covered(request)) return;
+    try {
+      configOf(request.config);
+    } catch (err) {
+      log.warn('sync request ignored: its settings are invalid', { source: request.source, message: (err as Error).message });
+      return;
+    }
     if (!pending) {
       pending = { request: { ...request }, requests: 1, sources: [request.source], since: Date.now(), latest: Date.now() };
     } else {
@@ -139,6 +148,9 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       details: [{ profileId: input.profileId, runningJobId: current?.jobId }],
     });
 
+  const gone = (): ApplicationFailure =>
+    ApplicationFailure.create({ message: `profile ${input.profileName} does not exist`, type: 'InvalidInput', nonRetryable: true });
+
   setHandler(requestSyncSignal, absorb);
   setHandler(cancelCurrentSignal, (request) => {
     if (current) void current.handle.signal(cancelSignal, request ?? {}).catch(() => undefined);
@@ -151,7 +163,8 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
   setHandler(
     startSyncUpdate,
     async (start) => {
-      if (current || claim) throw inProgress();
+      if (profileGone) throw gone();
+      if (current || claim || busy) throw inProgress();
       const mine: Claim = { input: start };
       claim = mine;
       await condition(() => mine.result !== undefined || mine.error !== undefined);
@@ -164,7 +177,8 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
           throw ApplicationFailure.create({ message: 'a sync is full or incremental, from a known source', type: 'InvalidInput', nonRetryable: true });
         }
         configOf(start.config);
-        if (current || claim) throw inProgress();
+        if (profileGone) throw gone();
+        if (current || claim || busy) throw inProgress();
       },
     },
   );
@@ -197,7 +211,7 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
     const plan = await prepareSync({ profileId: input.profileId, mode: request.mode });
     if (!plan) {
       profileGone = true;
-      if (from) from.error = ApplicationFailure.create({ message: `profile ${input.profileName} does not exist`, type: 'InvalidInput', nonRetryable: true });
+      if (from) from.error = gone();
       return;
     }
     const jobId = uuid4();
@@ -274,21 +288,21 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
 
   const rotate = () => !current && !claim && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= HISTORY_EVENTS_PER_RUN);
 
-  show();
   for (;;) {
+    show();
     // Backing off, the wait ends with the backoff, so requests that waited for it run then.
     const waitMs = !paused && backoffUntil !== undefined && backoffUntil > Date.now() ? backoffUntil - Date.now() : undefined;
     await condition(() => claim !== undefined || runnable() || rotate(), waitMs);
     if (claim && !claim.result && !claim.error) {
       const from = claim;
+      busy = true;
       await runSync(from.input, from);
+      busy = false;
       if (claim === from) claim = undefined;
-    } else if (runnable()) {
-      const next = pending!;
-      pending = undefined;
-      await runSync({ ...next.request, source: next.sources.find((s) => !isAutomatic(s)) ?? next.sources[0]! });
     } else if (rotate()) {
-      // Every message is handled before the run hands over; a start-now that came meanwhile runs first.
+      // Between syncs, before anything pending runs (it is carried): a profile that is never idle for
+      // long still hands over in time. Every message is handled first; a start-now that came meanwhile
+      // runs first.
       await condition(() => allHandlersFinished() || claim !== undefined);
       if (claim) continue;
       return continueAsNew<typeof profileWorkflow>({
@@ -298,8 +312,15 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
           ...(paused ? { paused } : {}), failures, ...(backoffUntil !== undefined ? { backoffUntil } : {}), ...(schedule ? { schedule } : {}),
         },
       });
+    } else if (runnable()) {
+      const next = pending!;
+      pending = undefined;
+      busy = true;
+      await runSync({ ...next.request, source: next.sources.find((s) => !isAutomatic(s)) ?? next.sources[0]! });
+      busy = false;
     }
     if (profileGone) {
+      if (claim && !claim.result && !claim.error) claim.error = gone();
       await condition(allHandlersFinished);
       log.info('profile is gone; its actor ends', { profileId: input.profileId });
       return;

@@ -4,6 +4,7 @@
 // signature) are refused, logged without their secrets, and reach neither the sink nor the database.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Db } from '../../src/db/connect.ts';
 import { insertProfile } from '../../src/db/profiles.ts';
@@ -219,6 +220,19 @@ describe('the endpoint itself', () => {
     const big = 'x'.repeat(300 * 1024);
     assert.equal((await post('/push/onedrive', { body: big })).status, 413);
     assert.equal((await post('/push/elsewhere', { body: '{}' })).status, 404);
+    assert.deepEqual(recorder.requests, []);
+  });
+
+  test('a request target no URL can be made of is a 400, and the server goes on', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => socket.end('POST //[ HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 /);
+    assert.equal((await post('/push/elsewhere', { body: '{}' })).status, 404, 'still answering');
     assert.deepEqual(recorder.requests, []);
   });
 });

@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { SyncRequest, SyncRequestSink } from '../../src/contract/actor.ts';
 import type { Db } from '../../src/db/connect.ts';
+import { insertJob } from '../../src/db/jobs.ts';
 import { insertProfile } from '../../src/db/profiles.ts';
+import { commitSnapshot } from '../../src/db/snapshots.ts';
 import { startFolderWatcher, type FolderWatcher } from '../../src/watch/folder-watcher.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
 import { sleep, waitFor } from './wait.ts';
@@ -103,6 +105,19 @@ describe('folder watcher', () => {
     await expectRequests(calls, 1, 'the request for one file');
     assert.deepEqual(calls[0]!.profile, { id: profile.id, name: 'home' });
     assert.deepEqual(calls[0]!.request, { mode: 'incremental', source: 'watch', reason: '1 change in the folder' });
+  });
+
+  test('a profile synced before is asked for one sync when its watch starts: what changed meanwhile was unseen', async () => {
+    const synced = await localProfile('synced', path.join(dir, 'synced'));
+    await localProfile('never-synced', path.join(dir, 'never'));
+    const jobId = randomUUID();
+    await insertJob(db, { id: jobId, profileId: synced.id, provider: 'local', mode: 'full', workflowId: 'w', status: 'completed' });
+    await commitSnapshot(db, synced.id, jobId);
+    const { calls, sink } = recorder();
+    await start(sink);
+    await expectRequests(calls, 1, 'the catch-up request');
+    assert.deepEqual(calls[0]!.profile, { id: synced.id, name: 'synced' });
+    assert.equal(calls[0]!.request.reason, 'the folder watch was interrupted (it was not running)');
   });
 
   test('a burst of 1,000 files is one request', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import proto from '@temporalio/proto';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -33,6 +33,13 @@ let queueNo = 0;
 before(async () => {
   [env, testDb, bundle] = await Promise.all([createTimeSkippingEnv(), startTestDb(), bundleWorkflows()]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'music-sync-actor-'));
+});
+
+/** Actors live on after their test: each test's are ended, so no timer or task of theirs holds the
+ * test server's clock while the next test skips time. */
+const actors: string[] = [];
+afterEach(async () => {
+  for (const id of actors.splice(0)) await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
 });
 
 after(async () => {
@@ -69,6 +76,7 @@ async function harness(name: string, files: number, faults: Faults): Promise<Har
   for (let i = 0; i < files; i++) await copyFile(path.join(CORPUS, SAMPLES[i % SAMPLES.length]!), path.join(root, `${String(i).padStart(3, '0')}-${SAMPLES[i % SAMPLES.length]}`));
   const registered = await sync.registerProfile({ name, provider: 'faulty', root });
   const profile = { id: registered.id, name: registered.name };
+  actors.push(actorIdForProfile(profile.name));
   const sink = actorRequests(env.client, { taskQueue, searchAttributes: false });
   return {
     sync, worker, faults, profile, root,

@@ -13,7 +13,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type SyncActivities } from '../../src/activities/index.ts';
 import { reconcileJobs } from '../../src/client/reconcile.ts';
-import { SyncClient } from '../../src/client/sync-client.ts';
+import { SyncClient, type StartedSync } from '../../src/client/sync-client.ts';
+import type { SyncConfig } from '../../src/contract/config.ts';
+import { SYNC_WORKFLOW_TYPE, type SyncResult } from '../../src/contract/sync.ts';
 import { networkPolicyOf } from '../../src/app/open.ts';
 import { readSettings } from '../../src/app/settings.ts';
 import {
@@ -23,6 +25,7 @@ import { LocalProvider } from '../../src/providers/local/index.ts';
 import type { ProviderRegistry } from '../../src/providers/registry.ts';
 import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows, createSyncWorker } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
+import { startSyncDirectly } from '../helpers/legacy-start.ts';
 import { faultyRegistry, newFaults, overLocal, type Faults } from '../helpers/providers.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 
@@ -87,9 +90,31 @@ async function harness(name: string, files: number, faults: Faults, wrap?: (real
   return { sync, worker, faults, profileId: profile.id, root };
 }
 
-/** A client whose syncs wait on a queue no worker polls: their runs never record anything. */
-function idleClient(): SyncClient {
-  return new SyncClient({ temporal: env.client, db: testDb.db, providers: faultyRegistry(newFaults()), taskQueue: `wf-idle-${++queueNo}`, searchAttributes: false });
+/** Starts a full sync of the harness's profile and waits for its result, while its worker runs (the
+ * profile's actor answers the start). */
+async function runToEnd(h: Harness, config: Partial<SyncConfig>): Promise<{ started: StartedSync; result: SyncResult }> {
+  return h.worker.runUntil(async () => {
+    const started = await h.sync.startFullSync(h.profileId, config);
+    return { started, result: await h.sync.waitForResult(started.jobId) };
+  });
+}
+
+/** Like runToEnd, for a sync that must end in an error: the error its result is. */
+async function runToError(h: Harness, config: Partial<SyncConfig>): Promise<{ started: StartedSync; error: unknown }> {
+  return h.worker.runUntil(async () => {
+    const started = await h.sync.startFullSync(h.profileId, config);
+    const error = await h.sync.waitForResult(started.jobId).then(
+      (result) => assert.fail(`job ${started.jobId} ended ${result.status}, not in an error`),
+      (err: unknown) => err,
+    );
+    return { started, error };
+  });
+}
+
+/** A sync started as a client of the version before profile actors did, on a queue no worker polls:
+ * its run never records anything. */
+function startIdleSync(profileId: string, config?: Partial<SyncConfig>): Promise<StartedSync> {
+  return startSyncDirectly(env.client, testDb.db, { profileId, taskQueue: `wf-idle-${++queueNo}`, ...(config ? { config } : {}) });
 }
 
 /** Everything a job can write: its queue, the profile's tracks, its counters and its events. */
@@ -114,10 +139,13 @@ async function activityTypes(workflowId: string): Promise<string[]> {
  * change behind `patched()`, so the histories of each generation stay beside the newer ones. */
 const HISTORY_GENERATION = 'v5';
 
-/** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). */
+/** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). The
+ * job's run is the profile actor's child under the profile's sync workflow id: its latest run there. */
 async function saveHistory(name: string, workflowId: string): Promise<void> {
   if (!process.env.UPDATE_HISTORIES) return;
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+  assert.equal(type, SYNC_WORKFLOW_TYPE, `the history saved as ${name} is the sync's own`);
   const bytes = temporal.api.history.v1.History.encode(history).finish();
   await writeFile(path.join(import.meta.dirname, '..', 'histories', `${HISTORY_GENERATION}-${name}.history.bin`), bytes);
 }
@@ -133,11 +161,11 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 describe('syncWorkflow (time-skipping)', () => {
   test('runs the phases in order and records them as events', { timeout: 120_000 }, async () => {
     const h = await harness('phases', 12, newFaults());
-    const started = await h.sync.startFullSync(h.profileId, { batchSize: 5, parallelBatches: 1 });
     // The progress query is answered by a worker, so it is asked while this one still runs.
-    const [result, progress] = await h.worker.runUntil(async () => {
+    const [started, result, progress] = await h.worker.runUntil(async () => {
+      const started = await h.sync.startFullSync(h.profileId, { batchSize: 5, parallelBatches: 1 });
       const result = await h.sync.waitForResult(started.jobId);
-      return [result, await h.sync.progress(started.jobId)] as const;
+      return [started, result, await h.sync.progress(started.jobId)] as const;
     });
     assert.equal(result.status, 'completed');
     assert.equal(result.counters.itemsDiscovered, 13);
@@ -167,8 +195,7 @@ describe('syncWorkflow (time-skipping)', () => {
 
   test('continues as new between batches and carries its counters across runs', { timeout: 120_000 }, async () => {
     const h = await harness('continue', 25, newFaults());
-    const started = await h.sync.startFullSync(h.profileId, { batchSize: 2, historyEventsPerRun: 30 });
-    const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
+    const { started, result } = await runToEnd(h, { batchSize: 2, historyEventsPerRun: 30 });
     assert.equal(result.status, 'completed');
     assert.equal(result.counters.itemsProcessed, 25);
     assert.equal(result.counters.itemsDiscovered, 26);
@@ -185,8 +212,7 @@ describe('syncWorkflow (time-skipping)', () => {
 
   test('retries a failing activity and then succeeds', { timeout: 120_000 }, async () => {
     const h = await harness('retry', 3, newFaults({ listFailures: 2 }));
-    const started = await h.sync.startFullSync(h.profileId, { retryAttempts: 5 });
-    const result = await h.worker.runUntil(h.sync.waitForResult(started.jobId));
+    const { started, result } = await runToEnd(h, { retryAttempts: 5 });
     assert.equal(result.status, 'completed');
     assert.equal(result.counters.itemsProcessed, 3);
     assert.equal(h.faults.listCalls, 3, 'two failed attempts and one that listed everything');
@@ -198,12 +224,9 @@ describe('syncWorkflow (time-skipping)', () => {
 
   test('fails the job with the provider reason once retries are exhausted', { timeout: 120_000 }, async () => {
     const h = await harness('exhausted', 3, newFaults({ listFailures: 100 }));
-    const started = await h.sync.startFullSync(h.profileId, { retryAttempts: 2 });
-    await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), (err: unknown) => {
-      assert.ok(err instanceof SyncProviderError, `got ${(err as Error).name}`);
-      assert.equal(err.kind, 'unavailable');
-      return true;
-    });
+    const { started, error } = await runToError(h, { retryAttempts: 2 });
+    assert.ok(error instanceof SyncProviderError, `got ${(error as Error).name}`);
+    assert.equal(error.kind, 'unavailable');
     assert.equal(h.faults.listCalls, 2);
     const job = await h.sync.getStatus(started.jobId);
     assert.equal(job.status, 'failed');
@@ -216,8 +239,8 @@ describe('syncWorkflow (time-skipping)', () => {
   for (const how of ['signal', 'cancellation request'] as const) {
     test(`cancels mid-process by ${how}, keeping every written row whole`, { timeout: 120_000 }, async () => {
       const h = await harness(`cancel-${how.replace(' ', '-')}`, 30, newFaults({ openDelayMs: 150 }));
-      const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 1 });
-      await h.worker.runUntil(async () => {
+      const started = await h.worker.runUntil(async () => {
+        const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 1 });
         await waitFor(async () => (await h.sync.getStatus(started.jobId)).itemsProcessed >= 4, 'a first batch');
         // Cancel while the next batch (4 × 150 ms) is surely running: a cancel that races the scheduling
         // of an activity trips the Java test server (ACTIVITY_UNKNOWN, then a stuck run); the real
@@ -226,6 +249,7 @@ describe('syncWorkflow (time-skipping)', () => {
         if (how === 'signal') assert.equal(await h.sync.cancelSync(started.jobId, { by: 'test', reason: 'mid-process' }), true);
         else await env.client.workflow.getHandle(started.workflowId).cancel();
         await assert.rejects(h.sync.waitForResult(started.jobId), SyncCancelledError);
+        return started;
       });
       const job = await h.sync.getStatus(started.jobId);
       assert.equal(job.status, 'cancelled');
@@ -248,8 +272,8 @@ describe('syncWorkflow (time-skipping)', () => {
     const h = await harness('timeout', 40, newFaults({ openDelayMs: 1500 }));
     // One batch of 40 × 1.5 s: the deadline (15 s in) always lands inside it, never between two
     // activities (a cancel racing an activity's scheduling trips the Java test server).
-    const started = await h.sync.startFullSync(h.profileId, { syncTimeoutSecs: 20, batchSize: 40, maxConcurrentDownloads: 1, parallelBatches: 1 });
-    await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), SyncTimeoutError);
+    const { started, error } = await runToError(h, { syncTimeoutSecs: 20, batchSize: 40, maxConcurrentDownloads: 1, parallelBatches: 1 });
+    assert.ok(error instanceof SyncTimeoutError, `got ${(error as Error).name}`);
     const job = await h.sync.getStatus(started.jobId);
     assert.equal(job.status, 'timed_out');
     assert.equal(job.errorKind, 'timeout');
@@ -288,19 +312,34 @@ describe('syncWorkflow (time-skipping)', () => {
   });
 
   test('a second start for the same profile is SyncInProgress; other profiles run in parallel', { timeout: 120_000 }, async () => {
-    const faults = newFaults({ openDelayMs: 20 });
-    const a = await harness('busy-a', 10, faults);
-    const b = await harness('busy-b', 4, newFaults());
-    const first = await a.sync.startFullSync(a.profileId);
-    await assert.rejects(a.sync.startFullSync(a.profileId), (err: unknown) => {
-      assert.ok(err instanceof SyncInProgressError);
-      assert.equal(err.runningJobId, first.jobId);
-      return true;
+    // The first sync's batches wait until the second start has been refused: it surely still runs then.
+    let release!: () => void;
+    const refused = new Promise<void>((resolve) => {
+      release = resolve;
     });
-    assert.equal(await a.sync.isSyncActive(a.profileId), true);
-    const other = await b.sync.startFullSync(b.profileId);
+    const a = await harness('busy-a', 10, newFaults({ openDelayMs: 20 }), (real) => ({
+      async processBatch(input) {
+        await refused;
+        return real.processBatch(input);
+      },
+    }));
+    const b = await harness('busy-b', 4, newFaults());
     await a.worker.runUntil(
       b.worker.runUntil(async () => {
+        const first = await a.sync.startFullSync(a.profileId);
+        let other: StartedSync;
+        try {
+          await assert.rejects(a.sync.startFullSync(a.profileId), (err: unknown) => {
+            assert.ok(err instanceof SyncInProgressError, `got ${(err as Error).name}: ${(err as Error).message}`);
+            assert.equal(err.runningJobId, first.jobId);
+            return true;
+          });
+          assert.equal(await a.sync.isSyncActive(a.profileId), true);
+          other = await b.sync.startFullSync(b.profileId);
+        } finally {
+          // Whatever failed, the held batches go on, so the worker can stop.
+          release();
+        }
         const [ra, rb] = await Promise.all([a.sync.waitForResult(first.jobId), b.sync.waitForResult(other.jobId)]);
         assert.equal(ra.status, 'completed');
         assert.equal(rb.status, 'completed');
@@ -323,8 +362,8 @@ describe('syncWorkflow (time-skipping)', () => {
         throw ApplicationFailure.nonRetryable('injected database outage', 'Injected');
       },
     }));
-    const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 2, retryAttempts: 1 });
-    await h.worker.runUntil(async () => {
+    const started = await h.worker.runUntil(async () => {
+      const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 2, retryAttempts: 1 });
       await assert.rejects(h.sync.waitForResult(started.jobId), (err: unknown) => {
         assert.ok(err instanceof SyncFailedError, `got ${(err as Error).name}`);
         assert.match(err.message, /injected database outage/);
@@ -334,6 +373,7 @@ describe('syncWorkflow (time-skipping)', () => {
       // Longer than the rest of slot 1's batch would take, with the worker still running.
       await new Promise((r) => setTimeout(r, 3_000));
       assert.deepEqual(await writtenBy(started.jobId, h.profileId), atEnd, 'nothing changed after the job ended');
+      return started;
     });
     const job = await h.sync.getStatus(started.jobId);
     assert.deepEqual([job.status, job.errorKind], ['failed', 'Injected']);
@@ -367,8 +407,8 @@ describe('syncWorkflow (time-skipping)', () => {
           return result;
         },
       }));
-      const started = await h.sync.startFullSync(h.profileId, { batchSize: 2, parallelBatches: 1, historyEventsPerRun: 1 });
-      await assert.rejects(h.worker.runUntil(h.sync.waitForResult(started.jobId)), SyncCancelledError);
+      const { started, error } = await runToError(h, { batchSize: 2, parallelBatches: 1, historyEventsPerRun: 1 });
+      assert.ok(error instanceof SyncCancelledError, `got ${(error as Error).name}`);
       const job = await h.sync.getStatus(started.jobId);
       assert.equal(job.status, 'cancelled');
       assert.deepEqual([job.cancelledBy, job.cancelReason], how === 'signal' ? ['test', 'at continue-as-new'] : ['cancellation request', null]);
@@ -383,13 +423,13 @@ describe('syncWorkflow (time-skipping)', () => {
 
   test('each job is bound to its run chain: an old job\'s cancel, progress and result never touch a newer job', { timeout: 120_000 }, async () => {
     const h = await harness('bound', 4, newFaults());
-    const idle = idleClient();
     await h.worker.runUntil(async () => {
       const first = await h.sync.startFullSync(h.profileId);
       assert.equal((await h.sync.waitForResult(first.jobId)).status, 'completed');
-      // A newer job of the same profile, not picked up by any worker.
-      const second = await idle.startFullSync(h.profileId);
-      assert.equal((await h.sync.getStatus(second.jobId)).runId, second.runId, 'the client records the run chain');
+      // A newer job of the same profile, started the way a client of the version before profile actors
+      // did, that no worker picks up.
+      const second = await startIdleSync(h.profileId);
+      assert.equal((await h.sync.getStatus(second.jobId)).runId, second.runId, 'the job is bound to its run chain');
       const old = await h.sync.waitForResult(first.jobId);
       assert.deepEqual([old.jobId, old.status], [first.jobId, 'completed'], 'the old job\'s result, not the running one\'s');
       const progress = await h.sync.progress(first.jobId);
@@ -418,10 +458,10 @@ describe('syncWorkflow (time-skipping)', () => {
   });
 
   test('a run the server times out is reconciled: by waitForResult, and by reconcileJobs for a terminated one', { timeout: 120_000 }, async () => {
-    const sync = idleClient();
+    const sync = new SyncClient({ temporal: env.client, db: testDb.db, providers: faultyRegistry(newFaults()), searchAttributes: false });
     const profile = await sync.registerProfile({ name: 'reconcile', provider: 'faulty', root: await makeFolder('reconcile', 2) });
     // No worker polls the queue: the run never records anything and the server times it out (time is skipped).
-    const started = await sync.startFullSync(profile.id, { syncTimeoutSecs: 10 });
+    const started = await startIdleSync(profile.id, { syncTimeoutSecs: 10 });
     // Lets the server's clock pass the run timeout before the result is awaited, rather than counting
     // on time being skipped while it is: that wait once outlasted the test.
     await env.sleep('15s');
@@ -431,7 +471,7 @@ describe('syncWorkflow (time-skipping)', () => {
     const terminal = await testDb.db.selectFrom('sync_events').selectAll().where('job_id', '=', started.jobId).where('key', '=', 'terminal').executeTakeFirstOrThrow();
     assert.deepEqual((terminal.payload as { reconciled?: unknown }).reconciled, { from: 'TIMED_OUT', runId: started.runId });
 
-    const next = await sync.startFullSync(profile.id);
+    const next = await startIdleSync(profile.id);
     await env.client.workflow.getHandle(next.workflowId).terminate('gone');
     const pass = await reconcileJobs({ db: testDb.db, temporal: env.client });
     assert.ok(pass.reconciled.some((r) => r.id === next.jobId && r.status === 'failed'), 'the terminated job is reconciled');

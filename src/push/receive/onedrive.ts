@@ -10,6 +10,7 @@ import { secretMatches } from '../secrets.ts';
 import { requestSyncs } from './requests.ts';
 import { echo, methodNotAllowed, refuse, shown, type Answer, type PushRequest, type ReceiveContext } from './types.ts';
 
+const MAX_BATCH = 100;
 const SERVICE = 'OneDrive';
 /** Graph's tokens are short; anything much longer is not one. */
 const MAX_VALIDATION_TOKEN = 4096;
@@ -29,6 +30,8 @@ export async function receiveOnedrive(request: PushRequest, context: ReceiveCont
   }
   const notifications = notificationsOf(request.body);
   if (!notifications) return refuse(context, request, SERVICE, 400, 'the body is not a Graph notification ({ "value": [...] })');
+  // Graph batches a handful; a body of thousands is not Graph's, and must not cost a lookup each.
+  if (notifications.length > MAX_BATCH) return refuse(context, request, SERVICE, 400, `a batch of ${notifications.length} notifications (at most ${MAX_BATCH})`);
   const profiles = new Map<string, ProfileRef>();
   // A batch may hold many notifications of one subscription: it is looked up once.
   const lookups = new Map<string, ReturnType<typeof findPushChannel>>();
