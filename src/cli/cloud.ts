@@ -8,12 +8,10 @@ import { cloudSettingsOf } from '../providers/oauth/client-settings.ts';
 import { CLOUD_DEFAULTS } from '../providers/oauth/defaults.ts';
 import { linkAccount } from '../providers/oauth/link.ts';
 import { CLIENT_SECRET, CLOUD_KINDS, REFRESH_TOKEN, type CloudKind, type CloudSettings } from '../providers/oauth/types.ts';
-import { defaultTempDir } from '../providers/remote/temp-files.ts';
-import { defaultProviders } from '../providers/registry.ts';
-import { ProviderError } from '../providers/types.ts';
 import { secretBoxOf } from '../app/open.ts';
 import { UsageError } from './args.ts';
 import { withDb, type CliContext } from './context.ts';
+import { checkRemote } from './remote.ts';
 
 export function isCloudKind(kind: string | undefined): kind is CloudKind {
   return (CLOUD_KINDS as readonly string[]).includes(kind ?? '');
@@ -59,7 +57,13 @@ export async function cloudProfileAddCommand(
     if (existing && options.folder !== undefined && cloudRoot(existing.root) !== root) {
       throw new UsageError(`profile ${name} syncs "${existing.root || '/'}", not "${root || '/'}": add another profile for another folder`);
     }
-    await checkFolder(ctx, kind, existing?.root ?? root, settings, secrets);
+    // The folder is tried with the new link before anything is stored, as a WebDAV or S3 location is:
+    // a folder that does not exist is refused now, not at the first sync.
+    await checkRemote(ctx, kind, existing?.root ?? root, { ...settings }, secrets, {
+      where: (folder) => `the ${CLOUD_DEFAULTS[kind].name} folder ${folder || '/'}`,
+      kept: 'keeping the link anyway',
+      refused: 'the profile was not added or changed',
+    });
     const profile = existing
       ? await sync.updateProfile(existing.id, { settings: { ...settings }, secrets })
       : await sync.registerProfile({ name, provider: kind, root, settings: { ...settings }, secrets });
@@ -95,26 +99,5 @@ async function linkWithTerminal(ctx: CliContext, kind: CloudKind, settings: Clou
     });
   } finally {
     lines.close();
-  }
-}
-
-/** The folder is tried with the new link before anything is stored, as a WebDAV or S3 location is:
- * a folder that does not exist is refused now, not at the first sync. */
-async function checkFolder(ctx: CliContext, kind: CloudKind, root: string, settings: CloudSettings, secrets: Record<string, string>): Promise<void> {
-  const providers = defaultProviders();
-  // Until a provider for the kind is shipped, registering says so.
-  const shipped: readonly string[] = providers.kinds();
-  if (!shipped.includes(kind)) return;
-  const location = await providers.normalizeProfile(kind, { root, settings: { ...settings } }).catch((err: unknown) => {
-    throw err instanceof ProviderError ? new UsageError(err.message) : err;
-  });
-  const provider = providers.create({ provider: kind, ...location }, { secrets, tempDir: defaultTempDir() });
-  try {
-    await provider.validate();
-  } catch (err) {
-    if (!(err instanceof ProviderError)) throw err;
-    const where = `${CLOUD_DEFAULTS[kind].name} folder ${location.root || '/'}`;
-    if (err.kind === 'unavailable' || err.kind === 'rateLimited') ctx.out.warn(`could not check the ${where} now (${err.message}); keeping the link anyway`);
-    else throw new Error(`${err.message}: the profile was not added or changed`);
   }
 }

@@ -90,10 +90,11 @@ async function prompted(question: string, hidden: boolean, variable: string): Pr
  * is said, and the profile is added anyway (its syncs check again). */
 export async function checkRemote(
   ctx: CliContext,
-  kind: 'webdav' | 's3',
+  kind: string,
   root: string,
   settings: Record<string, unknown>,
   secrets: Record<string, string>,
+  words: { where?: (root: string) => string; kept?: string; refused?: string } = {},
 ): Promise<void> {
   const providers = defaultProviders();
   const location = await providers.normalizeProfile(kind, { root, settings }).catch((err: unknown) => {
@@ -104,7 +105,8 @@ export async function checkRemote(
     await provider.validate();
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
-    if (err.kind === 'unavailable' || err.kind === 'rateLimited') ctx.out.warn(`could not check ${location.root} now (${err.message}); adding the profile anyway`);
-    else throw new Error(`${err.message}: the profile was not added`);
+    const where = words.where?.(location.root) ?? location.root;
+    if (err.kind === 'unavailable' || err.kind === 'rateLimited') ctx.out.warn(`could not check ${where} now (${err.message}); ${words.kept ?? 'adding the profile anyway'}`);
+    else throw new Error(`${err.message}: ${words.refused ?? 'the profile was not added'}`);
   }
 }

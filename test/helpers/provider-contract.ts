@@ -323,3 +323,18 @@ export function providerContract(name: string, setup: () => Promise<ContractSubj
     });
   });
 }
+
+/** Awaits a promise that must fail with a ProviderError of `kind` (and a message matching `pattern`);
+ * the error, for more checks. */
+export async function rejectsWith(promise: Promise<unknown>, kind: ProviderError['kind'], pattern?: RegExp): Promise<ProviderError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ProviderError, `a ProviderError(${kind}), got ${String(caught)}`);
+  assert.equal(caught.kind, kind, caught.message);
+  if (pattern) assert.match(caught.message, pattern);
+  return caught;
+}

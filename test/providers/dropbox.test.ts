@@ -14,7 +14,7 @@ import type { ChangePage, ProviderChange, ProviderFile, StorageProvider } from '
 import { ProviderError } from '../../src/providers/types.ts';
 import { startFakeAuthority, type FakeAuthority } from '../../src/testing/fakes/authority.ts';
 import { startDropboxFake, type DropboxFake } from '../../src/testing/fakes/dropbox.ts';
-import { providerContract } from '../helpers/provider-contract.ts';
+import { providerContract, rejectsWith } from '../helpers/provider-contract.ts';
 
 interface Served {
   dir: string;
@@ -126,14 +126,6 @@ function described(files: Map<string, ProviderFile>, fold = false) {
   );
 }
 
-async function rejectsWith(promise: Promise<unknown>, kind: ProviderError['kind'], pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ProviderError, `a ProviderError, got ${String(err)}`);
-    assert.equal(err.kind, kind, err.message);
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
-}
 
 const requestsOf = (fake: DropboxFake) => [...fake.requests.values()].reduce((a, b) => a + b, 0);
 

@@ -19,7 +19,7 @@ import type {
 import { ProviderError } from '../../src/providers/types.ts';
 import { startFakeAuthority, type FakeAuthority } from '../../src/testing/fakes/authority.ts';
 import { startGdriveFake, type GdriveFake } from '../../src/testing/fakes/gdrive.ts';
-import { providerContract } from '../helpers/provider-contract.ts';
+import { providerContract, rejectsWith } from '../helpers/provider-contract.ts';
 
 let authority: FakeAuthority;
 let fake: GdriveFake;
@@ -114,17 +114,6 @@ function applyChanges(listed: readonly ProviderFile[], changes: readonly Provide
   return files.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-async function rejectsWith(promise: Promise<unknown>, kind: ProviderError['kind']): Promise<ProviderError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof ProviderError, `a ProviderError(${kind}), got ${String(caught)}`);
-  assert.equal(caught.kind, kind, caught.message);
-  return caught;
-}
 
 const requestsNow = () => new Map(fake.requests);
 const requestsSince = (before: Map<string, number>) =>

@@ -18,11 +18,11 @@ import { GraphClient } from '../../src/providers/onedrive/graph.ts';
 import { onedriveProvider } from '../../src/providers/onedrive/index.ts';
 import { limiterFor } from '../../src/providers/remote/limiter.ts';
 import {
-  ProviderError, type FolderChange, type FolderEntry, type ListPage, type ProviderChange, type ProviderFile, type StorageProvider,
+  type FolderChange, type FolderEntry, type ListPage, type ProviderChange, type ProviderFile, type StorageProvider,
 } from '../../src/providers/types.ts';
 import { startFakeAuthority, type FakeAuthority } from '../../src/testing/fakes/authority.ts';
 import { startOnedriveFake, type OnedriveFake } from '../../src/testing/fakes/onedrive.ts';
-import { providerContract } from '../helpers/provider-contract.ts';
+import { providerContract, rejectsWith } from '../helpers/provider-contract.ts';
 
 interface Served {
   scratch: string;
@@ -119,18 +119,6 @@ function folderPaths(index: Map<string, FolderEntry>): string[] {
   return [...index.keys()].map((id) => `${pathOf(id)} ${id}`).sort();
 }
 
-/** Fails unless `promise` rejects with a ProviderError of `kind`. */
-async function rejectsWith(promise: Promise<unknown>, kind: ProviderError['kind']): Promise<ProviderError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof ProviderError, `expected ProviderError(${kind}), got ${String(caught)}`);
-  assert.equal(caught.kind, kind, caught.message);
-  return caught;
-}
 
 providerContract('onedrive (Microsoft Graph fake)', async () => {
   const served = await serve();

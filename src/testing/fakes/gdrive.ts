@@ -35,6 +35,10 @@ import { DriveChannels, type Delivery, type FakeDriveChannel } from './gdrive/ch
 import { parseQuery, QueryError, type Query } from './gdrive/query.ts';
 import { createdOrder, driveItem, fileResource, ID_PREFIX, MY_DRIVE, type DriveItem } from './gdrive/resources.ts';
 import { DirectoryTree, type TreeItem } from './tree.ts';
+import { jsonBody } from './json-body.ts';
+
+/** Drive's answer to a body that is not JSON. */
+const notJson = () => new DriveError(400, 'parseError', 'Parse Error');
 
 export interface GdriveFakeOptions {
   /** The folder served as My Drive. */
@@ -223,10 +227,10 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
       if (endpoint === 'changes.watch') {
         changeSeq(url.searchParams.get('pageToken'));
         const resourceUri = `${base}/drive/v3/changes?alt=json&pageToken=${url.searchParams.get('pageToken')!}`;
-        return json(res, await channels.watch(await jsonBody(req), resourceUri));
+        return json(res, await channels.watch(await jsonBody(req, notJson), resourceUri));
       }
       if (endpoint === 'channels.stop') {
-        channels.stop(await jsonBody(req));
+        channels.stop(await jsonBody(req, notJson));
         res.writeHead(204).end();
         return;
       }
@@ -265,16 +269,6 @@ export async function startGdriveFake(options: GdriveFakeOptions): Promise<Gdriv
   };
 }
 
-/** A request's JSON body; 400 Parse Error when it is not JSON. */
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new DriveError(400, 'parseError', 'Parse Error');
-  }
-}
 
 function json(res: ServerResponse, body: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' }).end(JSON.stringify(body));

@@ -35,6 +35,7 @@ import { DeltaModel } from './onedrive/delta.ts';
 import { deletedItemOf, driveItemOf, selected, type HashFlavour } from './onedrive/drive-items.ts';
 import { GraphSubscriptionsModel, type Delivery, type FakeSubscription } from './onedrive/subscriptions.ts';
 import { DirectoryTree, type TreeItem } from './tree.ts';
+import { jsonBody } from './json-body.ts';
 
 export interface OnedriveFakeOptions {
   /** The folder served as the drive. */
@@ -192,7 +193,7 @@ export async function startOnedriveFake(options: OnedriveFakeOptions): Promise<O
       res.writeHead(204).end();
       return;
     }
-    const body = await jsonBody(req);
+    const body = await jsonBody(req, () => new GraphFailure(400, 'BadRequest', 'Unable to read JSON request payload.'));
     if (method === 'POST') sendJson(res, 201, await subscriptions.create(body, context));
     else sendJson(res, 200, subscriptions.update(decode(id[1]!), body, context));
   }
@@ -259,15 +260,6 @@ function endpointOf(action: string | undefined): Endpoint {
   return action === '/delta' ? 'delta' : action === '/content' ? 'content' : 'driveItem';
 }
 
-async function jsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new GraphFailure(400, 'BadRequest', 'Unable to read JSON request payload.');
-  }
-}
 
 function decode(segment: string): string {
   try {
