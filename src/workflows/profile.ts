@@ -151,15 +151,15 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
   const gone = (): ApplicationFailure =>
     ApplicationFailure.create({ message: `profile ${input.profileName} does not exist`, type: 'InvalidInput', nonRetryable: true });
 
-  setHandler(requestSyncSignal, absorb);
+  setHandler(requestSyncSignal, absorb, { description: 'Ask for a sync ({ mode, source, reason?, asOf? }); never refused: requests that meet become one sync.' });
   setHandler(cancelCurrentSignal, (request) => {
     if (current) void current.handle.signal(cancelSignal, request ?? {}).catch(() => undefined);
-  });
+  }, { description: 'Cancel the sync under way ({ by?, reason? }).' });
   setHandler(scheduleSignal, (info) => {
     schedule = info ?? undefined;
     show();
-  });
-  setHandler(stateQuery, state);
+  }, { description: 'The profile\'s schedule changed (or null: removed); shown in its state.' });
+  setHandler(stateQuery, state, { description: 'The profile: idle, syncing, paused or backing off; the current job, what is pending, the last result, the schedule.' });
   setHandler(
     startSyncUpdate,
     async (start) => {
@@ -172,6 +172,7 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       return mine.result!;
     },
     {
+      description: 'Start a full or incremental sync now ({ mode, source, config? }); answers the job, or fails with SyncInProgress.',
       validator: (start) => {
         if (!MODES.includes(start?.mode) || !SOURCES.includes(start?.source)) {
           throw ApplicationFailure.create({ message: 'a sync is full or incremental, from a known source', type: 'InvalidInput', nonRetryable: true });
@@ -189,6 +190,15 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       show();
       return state();
     },
+    {
+      description: 'Pause automatic syncs ({ by?, reason? }); a sync under way goes on.',
+      validator: (request?: PauseInput) => {
+        const text = (v: unknown) => v === undefined || (typeof v === 'string' && v.length <= 500);
+        if (!text(request?.by) || !text(request?.reason)) {
+          throw ApplicationFailure.create({ message: 'a pause names who and why in at most 500 characters each', type: 'InvalidInput', nonRetryable: true });
+        }
+      },
+    },
   );
   setHandler(resumeUpdate, () => {
     paused = undefined;
@@ -196,7 +206,7 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
     backoffUntil = undefined;
     show();
     return state();
-  });
+  }, { description: 'Resume a paused profile and end its backoff; what waited runs.' });
 
   /** Starts one sync as the child workflow of the job, records its job, and waits for its ending. */
   const runSync = async (request: { mode: SyncMode; source: RequestSource; config?: Partial<SyncConfig>; reason?: string }, from?: Claim) => {
