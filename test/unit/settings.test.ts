@@ -19,6 +19,8 @@ test('settings: the environment read once, with the defaults of a machine that s
       awsSessionToken: undefined, awsEndpointUrl: undefined, awsRegion: undefined,
     },
     cloud: NO_CLOUD,
+    watch: { enabled: true, quietMs: 2_000, maxWaitMs: 30_000 },
+    push: { listen: { host: '127.0.0.1', port: 8787 }, publicUrl: undefined },
   });
   const given = readSettings({
     DATABASE_URL: 'postgres://u:p@db/music', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'music',
@@ -26,6 +28,8 @@ test('settings: the environment read once, with the defaults of a machine that s
     MUSIC_SYNC_SECRET_KEY: 'c2VjcmV0', RCLONE_PATH: '/opt/rclone',
     MUSIC_SYNC_WEBDAV_USER: 'me', MUSIC_SYNC_WEBDAV_PASSWORD: '', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'shh',
     AWS_ENDPOINT_URL: 'http://minio:9000', AWS_DEFAULT_REGION: 'eu-west-3',
+    MUSIC_SYNC_WATCH: 'off', MUSIC_SYNC_WATCH_QUIET_MS: '500', MUSIC_SYNC_WATCH_MAX_WAIT_MS: '10000',
+    MUSIC_SYNC_PUSH_LISTEN: '[::1]:9000', MUSIC_SYNC_PUSH_URL: 'https://music.example.com',
   });
   assert.deepEqual(given, {
     databaseUrl: 'postgres://u:p@db/music',
@@ -40,11 +44,20 @@ test('settings: the environment read once, with the defaults of a machine that s
       awsSessionToken: undefined, awsEndpointUrl: 'http://minio:9000', awsRegion: 'eu-west-3',
     },
     cloud: NO_CLOUD,
+    watch: { enabled: false, quietMs: 500, maxWaitMs: 10_000 },
+    push: { listen: { host: '::1', port: 9000 }, publicUrl: 'https://music.example.com' },
   });
   // Set but empty is unset, as a shell's `DATABASE_URL= music-sync ...` means.
   assert.equal(readSettings({ DATABASE_URL: '', TEMPORAL_ADDRESS: '' }).databaseUrl, undefined);
   assert.equal(readSettings({ MUSIC_SYNC_DEBUG: '0' }).debug, false);
   assert.equal(readSettings({ MUSIC_SYNC_METERED: 'off' }).metered, false);
+});
+
+test('settings: a watch delay or listen address that means nothing is an error that names it', () => {
+  assert.throws(() => readSettings({ MUSIC_SYNC_WATCH_QUIET_MS: '2s' }), /MUSIC_SYNC_WATCH_QUIET_MS must be a whole number of milliseconds, got "2s"/);
+  assert.throws(() => readSettings({ MUSIC_SYNC_WATCH: 'maybe' }), /MUSIC_SYNC_WATCH must be 1 or 0/);
+  assert.throws(() => readSettings({ MUSIC_SYNC_PUSH_LISTEN: '8787' }), /MUSIC_SYNC_PUSH_LISTEN must be host:port/);
+  assert.throws(() => readSettings({ MUSIC_SYNC_PUSH_LISTEN: 'localhost:99999' }), /MUSIC_SYNC_PUSH_LISTEN must be host:port/);
 });
 
 test('settings: a metered flag that means nothing is an error that names it, not a silent "no"', () => {
