@@ -37,10 +37,22 @@ before(async () => {
 
 /** Actors live on after their test: each test's are ended, so no timer or task of theirs holds the
  * test server's clock while the next test skips time. */
-const actors: string[] = [];
+const actors: { on: TestWorkflowEnvironment; id: string }[] = [];
 afterEach(async () => {
-  for (const id of actors.splice(0)) await env.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const { on, id } of actors.splice(0)) await on.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
 });
+
+/** A test server of the test's own, for tests that skip time: nothing another test left running can
+ * hold its clock. */
+async function withOwnServer(fn: (own: TestWorkflowEnvironment) => Promise<void>): Promise<void> {
+  const own = await createTimeSkippingEnv();
+  try {
+    await fn(own);
+  } finally {
+    actors.length = 0;
+    await own.teardown();
+  }
+}
 
 after(async () => {
   await env?.teardown();
@@ -60,24 +72,24 @@ interface Harness {
   jobs(): Promise<{ id: string; mode: string; status: string; requested_by: string | null }[]>;
 }
 
-async function harness(name: string, files: number, faults: Faults): Promise<Harness> {
+async function harness(name: string, files: number, faults: Faults, on: TestWorkflowEnvironment = env): Promise<Harness> {
   const taskQueue = `actor-test-${++queueNo}`;
   const providers = faultyRegistry(faults);
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: on.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
     ...ACTIVITY_HEARTBEAT_TUNING,
     activities: createActivities({ db: testDb.db, providers }),
   });
-  const sync = new SyncClient({ temporal: env.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
+  const sync = new SyncClient({ temporal: on.client, db: testDb.db, providers, taskQueue, searchAttributes: false });
   const root = path.join(tmp, name);
   await mkdir(root, { recursive: true });
   for (let i = 0; i < files; i++) await copyFile(path.join(CORPUS, SAMPLES[i % SAMPLES.length]!), path.join(root, `${String(i).padStart(3, '0')}-${SAMPLES[i % SAMPLES.length]}`));
   const registered = await sync.registerProfile({ name, provider: 'faulty', root });
   const profile = { id: registered.id, name: registered.name };
-  actors.push(actorIdForProfile(profile.name));
-  const sink = actorRequests(env.client, { taskQueue, searchAttributes: false });
+  actors.push({ on, id: actorIdForProfile(profile.name) });
+  const sink = actorRequests(on.client, { taskQueue, searchAttributes: false });
   return {
     sync, worker, faults, profile, root,
     request: (request) => sink(profile, request),
@@ -213,27 +225,27 @@ describe('profile actor', () => {
     });
   });
 
-  test('backoff doubles; requests that waited run when it ends', { timeout: 120_000 }, async () => {
-    const h = await harness('backoff-ends', 3, newFaults({ listFailures: 1_000 }));
+  test('backoff doubles; requests that waited run when it ends', { timeout: 120_000 }, () => withOwnServer(async (own) => {
+    const h = await harness('backoff-ends', 3, newFaults({ listFailures: 1_000 }), own);
     await h.worker.runUntil(async () => {
       await h.sync.requestSync(h.profile.name, { mode: 'full', config: { retryAttempts: 1 } });
       await waitFor(async () => (await h.state()).failures === 1 && (await h.state()).status !== 'syncing', 'the first failure');
       await h.request({ mode: 'full', source: 'watch', config: { retryAttempts: 1 } });
-      await env.sleep(BACKOFF_FIRST_MS + 1_000);
+      await own.sleep(BACKOFF_FIRST_MS + 1_000);
       await waitFor(async () => (await h.state()).failures === 2 && (await h.state()).status !== 'syncing', 'the second failure, after the backoff');
       const second = await h.state();
       assert.ok(second.backoffUntil! - Date.now() > BACKOFF_FIRST_MS, 'the second backoff is longer');
       h.faults.listFailures = 0;
       await h.request({ mode: 'full', source: 'push' });
-      await env.sleep(2 * BACKOFF_FIRST_MS + 1_000);
+      await own.sleep(2 * BACKOFF_FIRST_MS + 1_000);
       await waitFor(async () => (await h.state()).last?.status === 'completed', 'the request that waited to run');
       assert.equal((await h.jobs()).length, 3);
-      await saveHistory('backoff', actorIdForProfile(h.profile.name));
+      await saveHistory('backoff', actorIdForProfile(h.profile.name), undefined, own);
     });
-  });
+  }));
 
-  test('a failure no retry can mend pauses the profile with the reason; resume runs what waited', { timeout: 120_000 }, async () => {
-    const h = await harness('revoked', 3, newFaults({ validateError: 'unauthorized' }));
+  test('a failure no retry can mend pauses the profile with the reason; resume runs what waited', { timeout: 120_000 }, () => withOwnServer(async (own) => {
+    const h = await harness('revoked', 3, newFaults({ validateError: 'unauthorized' }), own);
     await h.worker.runUntil(async () => {
       await h.request({ mode: 'full', source: 'push' });
       let state: ProfileState | undefined;
@@ -241,7 +253,7 @@ describe('profile actor', () => {
       assert.equal(state!.paused?.by, 'failure');
       assert.match(state!.paused?.reason ?? '', /injected unauthorized.*Provider\.unauthorized/);
       await h.request({ mode: 'incremental', source: 'schedule' });
-      await env.sleep(3 * 60 * 60_000); // long past any backoff: a paused profile waits for a person
+      await own.sleep(3 * 60 * 60_000); // long past any backoff: a paused profile waits for a person
       assert.equal((await h.jobs()).length, 1, 'no automatic sync while paused');
       assert.equal((await h.state()).pending?.requests, 1);
       // Re-linked: a person resumes it, and what waited runs.
@@ -250,9 +262,9 @@ describe('profile actor', () => {
       assert.equal(resumed.paused, undefined);
       await waitFor(async () => (await h.state()).last?.status === 'completed', 'the waiting request to run');
       assert.equal((await h.jobs()).length, 2);
-      await saveHistory('paused-by-failure', actorIdForProfile(h.profile.name));
+      await saveHistory('paused-by-failure', actorIdForProfile(h.profile.name), undefined, own);
     });
-  });
+  }));
 
   test('pause during a sync lets it finish and holds automatic requests; cancel ends the current sync', { timeout: 120_000 }, async () => {
     const h = await harness('pause-cancel', 10, newFaults({ openDelayMs: 200 }));
@@ -309,9 +321,9 @@ describe('profile actor', () => {
 });
 
 /** UPDATE_HISTORIES=1 saves the actor's history for the replay test (test/workflows/replay.test.ts). */
-async function saveHistory(name: string, workflowId: string, runId?: string): Promise<void> {
+async function saveHistory(name: string, workflowId: string, runId?: string, on: TestWorkflowEnvironment = env): Promise<void> {
   if (!process.env.UPDATE_HISTORIES) return;
-  const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const history = await on.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(history).finish();
   await writeFile(path.join(import.meta.dirname, '..', 'histories', `actor-v1-${name}.history.bin`), bytes);
 }
