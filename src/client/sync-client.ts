@@ -23,7 +23,7 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import { profileSecretsMatch, storeProfileSecrets } from '../secrets/profile-secrets.ts';
 import { SecretKeyError, type SecretBox } from '../secrets/secret-box.ts';
 import { ProviderError, type ProfileLocation } from '../providers/types.ts';
-import { actorRequests, actorStartOptions } from './actor-requests.ts';
+import { actorRequests, actorStartOptions, type ActorAddress } from './actor-requests.ts';
 import { removeProfileSchedule, setProfileSchedule, type ScheduleSpecInput } from './schedules.ts';
 import {
   InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
@@ -192,12 +192,7 @@ export class SyncClient {
 
   private async start(profileIdOrName: string, mode: SyncMode, overrides?: Partial<SyncConfig>): Promise<StartedSync> {
     const profile = await this.getProfile(profileIdOrName);
-    const config = { ...this.options.config, ...overrides };
-    try {
-      resolveConfig(config);
-    } catch (err) {
-      throw new InvalidInputError((err as Error).message);
-    }
+    const config = this.checkedConfig(overrides);
     const start: StartSyncInput = { mode, source: this.requestedBy, config };
     const until = Date.now() + SETTLING_MS;
     for (;;) {
@@ -238,9 +233,25 @@ export class SyncClient {
   /** Starts the profile's actor with the update if it is not running (update-with-start). */
   private actorStart(profile: ProfileInfo) {
     return new WithStartWorkflowOperation(ACTOR_WORKFLOW_TYPE, {
-      ...actorStartOptions(profile, { taskQueue: this.options.taskQueue, searchAttributes: this.options.searchAttributes }),
+      ...actorStartOptions(profile, this.actorAddress),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
+  }
+
+  /** The client's overrides with these on top, checked: a wrong one is the caller's mistake. */
+  private checkedConfig(overrides: Partial<SyncConfig> | undefined): Partial<SyncConfig> {
+    const config = { ...this.options.config, ...overrides };
+    try {
+      resolveConfig(config);
+    } catch (err) {
+      throw new InvalidInputError((err as Error).message);
+    }
+    return config;
+  }
+
+  /** Where this client's profile actors run, and whether they carry the search attributes. */
+  private get actorAddress(): Required<ActorAddress> {
+    return { taskQueue: this.options.taskQueue ?? SYNC_TASK_QUEUE, searchAttributes: this.options.searchAttributes !== false };
   }
 
   private get requestedBy(): RequestSource {
@@ -258,13 +269,8 @@ export class SyncClient {
     const profile = await this.getProfile(profileIdOrName);
     const mode = request.mode ?? 'incremental';
     if (mode !== 'full' && mode !== 'incremental') throw new InvalidInputError(`a sync is full or incremental, not ${String(mode)}`);
-    const config = { ...this.options.config, ...request.config };
-    try {
-      resolveConfig(config);
-    } catch (err) {
-      throw new InvalidInputError((err as Error).message);
-    }
-    await actorRequests(this.temporal, { taskQueue: this.options.taskQueue, searchAttributes: this.options.searchAttributes })(profile, {
+    const config = this.checkedConfig(request.config);
+    await actorRequests(this.temporal, this.actorAddress)(profile, {
       mode, source: this.requestedBy, ...(request.reason ? { reason: request.reason } : {}), ...(Object.keys(config).length > 0 ? { config } : {}),
     });
   }
@@ -302,7 +308,7 @@ export class SyncClient {
    */
   async schedule(profileIdOrName: string, spec: ScheduleSpecInput | null): Promise<ScheduleInfo | undefined> {
     const profile = await this.getProfile(profileIdOrName);
-    const address = { taskQueue: this.options.taskQueue ?? SYNC_TASK_QUEUE, searchAttributes: this.options.searchAttributes !== false };
+    const address = this.actorAddress;
     if (spec === null) {
       await removeProfileSchedule(this.temporal, profile, address);
       return undefined;

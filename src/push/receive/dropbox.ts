@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { profilesOfDropboxAccounts } from '../../db/push-channels.ts';
 import { requestSyncs } from './requests.ts';
-import { echo, headerOf, methodNotAllowed, refuse, type Answer, type PushRequest, type ReceiveContext } from './types.ts';
+import { echo, headerOf, jsonOf, methodNotAllowed, refuse, type Answer, type PushRequest, type ReceiveContext } from './types.ts';
 
 const SERVICE = 'Dropbox';
 const MAX_CHALLENGE = 1024;
@@ -41,13 +41,7 @@ function signatureMatches(given: string, body: Buffer, secret: string): boolean 
 
 /** The accounts of a notification, or undefined when it is not one. */
 function accountsOf(body: Buffer): string[] | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const accounts = (value as { list_folder?: { accounts?: unknown } } | null)?.list_folder?.accounts;
+  const accounts = (jsonOf(body) as { list_folder?: { accounts?: unknown } } | null)?.list_folder?.accounts;
   if (!Array.isArray(accounts) || !accounts.every((a) => typeof a === 'string')) return undefined;
   return [...new Set(accounts as string[])];
 }

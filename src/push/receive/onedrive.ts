@@ -8,7 +8,7 @@
 import { findPushChannel, type OwnedPushChannel, type ProfileRef } from '../../db/push-channels.ts';
 import { secretMatches } from '../secrets.ts';
 import { requestSyncs } from './requests.ts';
-import { echo, methodNotAllowed, refuse, shown, type Answer, type PushRequest, type ReceiveContext } from './types.ts';
+import { echo, jsonOf, methodNotAllowed, refuse, shown, type Answer, type PushRequest, type ReceiveContext } from './types.ts';
 
 const MAX_BATCH = 100;
 const SERVICE = 'OneDrive';
@@ -66,13 +66,7 @@ async function check(notification: Notification, lookUp: (id: string) => Promise
 }
 
 function notificationsOf(body: Buffer): Notification[] | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const list = (value as { value?: unknown } | null)?.value;
+  const list = (jsonOf(body) as { value?: unknown } | null)?.value;
   if (!Array.isArray(list) || !list.every((n) => n !== null && typeof n === 'object')) return undefined;
   return list as Notification[];
 }

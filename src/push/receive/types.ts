@@ -31,6 +31,15 @@ export interface ReceiveContext {
 
 export type Receiver = (request: PushRequest, context: ReceiveContext) => Promise<Answer>;
 
+/** The body as JSON, or undefined when it is not JSON. */
+export function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A header's one value (the first, when it came more than once). */
 export function headerOf(request: PushRequest, name: string): string | undefined {
   const value = request.headers[name];
