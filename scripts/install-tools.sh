@@ -6,6 +6,7 @@
 #   bash scripts/install-tools.sh --cli-only         # only the Temporal CLI
 #   bash scripts/install-tools.sh --test-server-only # only the time-skipping test server
 #   bash scripts/install-tools.sh --rclone-only      # only rclone
+#   bash scripts/install-tools.sh --compose-only     # only Docker Compose
 #
 # Tools:
 #   .tools/bin/temporal              Temporal CLI (dev server), built with `go install`
@@ -14,17 +15,23 @@
 #                                    .tools/test-server.cp)
 #   .tools/bin/rclone                rclone, built with `go install`: the real WebDAV and
 #                                    S3 servers the provider tests and the benchmark use
+#   .tools/bin/docker-compose        Docker Compose, built from its Go module: the tests check
+#                                    docker-compose.yml with `docker-compose config` (skipped
+#                                    where `docker compose` or `docker-compose` already works)
 #
 # Environment overrides (tool is skipped if set):
 #   TEMPORAL_CLI_PATH          path to an existing `temporal` binary
 #   TEMPORAL_TEST_SERVER_PATH  path to an existing test server executable
 #   RCLONE_PATH                path to an existing `rclone` binary
+#   COMPOSE_PATH               path to an existing `docker-compose` binary
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION="v1.5.1" # newer versions use replace directives and cannot be `go install`ed
 # Pinned: the tests rely on what this version's `serve webdav` and `serve s3` answer
 # (see src/testing/remote-servers.ts).
 RCLONE_VERSION="v1.76.0"
+# Newer versions need a newer Go than 1.26.8.
+COMPOSE_VERSION="v5.6.0"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$REPO/.tools"
@@ -36,17 +43,19 @@ die() { echo "install-tools: ERROR: $*" >&2; exit 1; }
 want_cli=1
 want_test_server=1
 want_rclone=1
+want_compose=1
 for arg in "$@"; do
   case "$arg" in
-    --cli-only) want_test_server=0; want_rclone=0 ;;
-    --test-server-only) want_cli=0; want_rclone=0 ;;
-    --rclone-only) want_cli=0; want_test_server=0 ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $arg (expected --cli-only, --test-server-only or --rclone-only)" ;;
+    --cli-only) want_test_server=0; want_rclone=0; want_compose=0 ;;
+    --test-server-only) want_cli=0; want_rclone=0; want_compose=0 ;;
+    --rclone-only) want_cli=0; want_test_server=0; want_compose=0 ;;
+    --compose-only) want_cli=0; want_test_server=0; want_rclone=0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (expected --cli-only, --test-server-only, --rclone-only or --compose-only)" ;;
   esac
 done
-if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ] && [ "$want_rclone" = 0 ]; then
-  die "--cli-only, --test-server-only and --rclone-only are mutually exclusive"
+if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ] && [ "$want_rclone" = 0 ] && [ "$want_compose" = 0 ]; then
+  die "--cli-only, --test-server-only, --rclone-only and --compose-only are mutually exclusive"
 fi
 
 mkdir -p "$BIN"
@@ -146,8 +155,47 @@ install_rclone() {
   log "rclone: installed $BIN/rclone in $((SECONDS - started))s"
 }
 
+install_compose() {
+  if [ -n "${COMPOSE_PATH:-}" ] && [ -x "$COMPOSE_PATH" ]; then
+    log "docker compose: using COMPOSE_PATH=$COMPOSE_PATH (skip)"
+    return
+  fi
+  if [ -x "$BIN/docker-compose" ]; then
+    log "docker compose: already installed at $BIN/docker-compose (skip)"
+    return
+  fi
+  if docker compose version >/dev/null 2>&1; then
+    log "docker compose: the Docker CLI's compose plugin works (skip)"
+    return
+  fi
+  if docker-compose version >/dev/null 2>&1; then
+    log "docker compose: found on PATH at $(command -v docker-compose) (skip)"
+    return
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    die "Docker Compose not found and Go is not installed.
+  Install Go (https://go.dev/dl/) and re-run, or install Docker Compose yourself
+  (https://docs.docker.com/compose/install/) and put it on PATH or set COMPOSE_PATH."
+  fi
+  local module="github.com/docker/compose/v5"
+  log "docker compose: building $module@$COMPOSE_VERSION with $(go version | awk '{print $3}')"
+  log "docker compose: this compiles Compose and the Docker client libraries and can take several minutes (4+ on 2 cores)..."
+  local started=$SECONDS
+  # `go install module@version` refuses Compose (its go.mod has exclude directives), so it is built
+  # inside its downloaded module, where go.mod and go.sum apply as in Compose's own build.
+  (cd "$TOOLS" && go mod download "$module@$COMPOSE_VERSION") || die "go mod download of $module@$COMPOSE_VERSION failed"
+  local dir
+  dir="$(go env GOMODCACHE)/$module@$COMPOSE_VERSION"
+  [ -d "$dir" ] || die "go mod download finished but $dir is missing"
+  (cd "$dir" && go build -trimpath -ldflags "-w -X $module/internal.Version=$COMPOSE_VERSION" -o "$BIN/docker-compose" ./cmd) \
+    || die "go build of Docker Compose failed"
+  [ -x "$BIN/docker-compose" ] || die "go build finished but $BIN/docker-compose is missing"
+  log "docker compose: installed $BIN/docker-compose in $((SECONDS - started))s"
+}
+
 log "installing into $TOOLS"
 if [ "$want_cli" = 1 ]; then install_cli; fi
 if [ "$want_test_server" = 1 ]; then install_test_server; fi
 if [ "$want_rclone" = 1 ]; then install_rclone; fi
+if [ "$want_compose" = 1 ]; then install_compose; fi
 log "done"
