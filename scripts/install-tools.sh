@@ -7,6 +7,7 @@
 #   bash scripts/install-tools.sh --test-server-only # only the time-skipping test server
 #   bash scripts/install-tools.sh --rclone-only      # only rclone
 #   bash scripts/install-tools.sh --compose-only     # only Docker Compose
+#   bash scripts/install-tools.sh --chromium-only    # only Chromium
 #
 # Tools:
 #   .tools/bin/temporal              Temporal CLI (dev server), built with `go install`
@@ -18,12 +19,16 @@
 #   .tools/bin/docker-compose        Docker Compose, built from its Go module: the tests check
 #                                    docker-compose.yml with `docker-compose config` (skipped
 #                                    where `docker compose` or `docker-compose` already works)
+#   chromium (system package)        Debian's `chromium`, installed with apt-get as root or with
+#                                    passwordless sudo: the browser test of the Temporal Web UI
+#                                    (test/webui) drives it; without it that test skips
 #
 # Environment overrides (tool is skipped if set):
 #   TEMPORAL_CLI_PATH          path to an existing `temporal` binary
 #   TEMPORAL_TEST_SERVER_PATH  path to an existing test server executable
 #   RCLONE_PATH                path to an existing `rclone` binary
 #   COMPOSE_PATH               path to an existing `docker-compose` binary
+#   CHROMIUM_PATH              path to an existing Chromium or Chrome executable
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION="v1.5.1" # newer versions use replace directives and cannot be `go install`ed
@@ -44,18 +49,20 @@ want_cli=1
 want_test_server=1
 want_rclone=1
 want_compose=1
+want_chromium=1
 for arg in "$@"; do
   case "$arg" in
-    --cli-only) want_test_server=0; want_rclone=0; want_compose=0 ;;
-    --test-server-only) want_cli=0; want_rclone=0; want_compose=0 ;;
-    --rclone-only) want_cli=0; want_test_server=0; want_compose=0 ;;
-    --compose-only) want_cli=0; want_test_server=0; want_rclone=0 ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument: $arg (expected --cli-only, --test-server-only, --rclone-only or --compose-only)" ;;
+    --cli-only) want_test_server=0; want_rclone=0; want_compose=0; want_chromium=0 ;;
+    --test-server-only) want_cli=0; want_rclone=0; want_compose=0; want_chromium=0 ;;
+    --rclone-only) want_cli=0; want_test_server=0; want_compose=0; want_chromium=0 ;;
+    --compose-only) want_cli=0; want_test_server=0; want_rclone=0; want_chromium=0 ;;
+    --chromium-only) want_cli=0; want_test_server=0; want_rclone=0; want_compose=0 ;;
+    -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (expected --cli-only, --test-server-only, --rclone-only, --compose-only or --chromium-only)" ;;
   esac
 done
-if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ] && [ "$want_rclone" = 0 ] && [ "$want_compose" = 0 ]; then
-  die "--cli-only, --test-server-only, --rclone-only and --compose-only are mutually exclusive"
+if [ "$want_cli" = 0 ] && [ "$want_test_server" = 0 ] && [ "$want_rclone" = 0 ] && [ "$want_compose" = 0 ] && [ "$want_chromium" = 0 ]; then
+  die "--cli-only, --test-server-only, --rclone-only, --compose-only and --chromium-only are mutually exclusive"
 fi
 
 mkdir -p "$BIN"
@@ -193,9 +200,41 @@ install_compose() {
   log "docker compose: installed $BIN/docker-compose in $((SECONDS - started))s"
 }
 
+install_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    log "chromium: using CHROMIUM_PATH=$CHROMIUM_PATH (skip)"
+    return
+  fi
+  if command -v chromium >/dev/null 2>&1; then
+    log "chromium: found on PATH at $(command -v chromium) (skip)"
+    return
+  fi
+  # As root, apt-get runs as it is; otherwise through passwordless sudo, if there is one.
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="none"; fi
+  fi
+  # A missing browser is not fatal: only the Web UI test needs it, and it skips saying why.
+  if [ "$sudo" = none ] || ! command -v apt-get >/dev/null 2>&1; then
+    log "chromium: not installed, and this script installs it only with apt-get as root (or passwordless
+  sudo); the Web UI browser test (test/webui) will skip. Install Chromium (or Chrome) yourself and put
+  'chromium' on PATH or set CHROMIUM_PATH."
+    return
+  fi
+  log "chromium: installing Debian's chromium with apt-get (about 230 MB with its libraries, a minute or so)..."
+  local started=$SECONDS
+  if ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+      || ! $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; then
+    log "chromium: apt-get could not install chromium (its errors are above); the Web UI browser test (test/webui) will skip"
+    return
+  fi
+  log "chromium: installed $(command -v chromium) in $((SECONDS - started))s"
+}
+
 log "installing into $TOOLS"
 if [ "$want_cli" = 1 ]; then install_cli; fi
 if [ "$want_test_server" = 1 ]; then install_test_server; fi
 if [ "$want_rclone" = 1 ]; then install_rclone; fi
 if [ "$want_compose" = 1 ]; then install_compose; fi
+if [ "$want_chromium" = 1 ]; then install_chromium; fi
 log "done"

@@ -4,6 +4,7 @@ import { getJob } from '../db/jobs.ts';
 import { getProfile } from '../db/profiles.ts';
 import type { Profile, SyncJobRow } from '../db/schema.ts';
 import { dbThrottleBoard } from '../db/throttles.ts';
+import type { SlotOutcome } from '../providers/remote/limiter.ts';
 import { defaultTempDir } from '../providers/remote/temp-files.ts';
 import type { StorageProvider } from '../providers/types.ts';
 import { credentialStore } from '../secrets/credential-store.ts';
@@ -32,8 +33,11 @@ export async function loadJobContext(deps: ActivityDeps, jobId: string): Promise
   const tempDir = deps.tempDir ?? defaultTempDir();
   try {
     const secrets = await loadProfileSecrets(db, deps.secretBox, profile.id, profile.name);
+    const { metrics } = deps;
+    // Every request a provider makes holds its account's slot; its outcome is counted when it gives it back.
+    const throttleBoard = { ...dbThrottleBoard(db), ...(metrics ? { settled: (outcome: SlotOutcome) => metrics.providerRequest(profile.provider, outcome) } : {}) };
     const provider = providers.create(profile, {
-      secrets, tempDir, throttleBoard: dbThrottleBoard(db), folders: { load: () => loadFolders(db, profile.id, jobId) },
+      secrets, tempDir, throttleBoard, folders: { load: () => loadFolders(db, profile.id, jobId) },
       credentials: deps.secretBox ? credentialStore(db, deps.secretBox, profile.id) : undefined,
     });
     return { job, profile, provider, tempDir };

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.ts';
+import type { SyncMetrics } from '../observe/metrics.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ActorMessaging } from './schedule.ts';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   networkPolicy?: NetworkPolicy;
   /** How schedules' firings reach profile actors (the worker's own Temporal client). */
   actors?: ActorMessaging;
+  /** Where what activities committed is counted (the worker's Prometheus metrics); without it, nothing is. */
+  metrics?: SyncMetrics;
 }
 
 export interface NetworkPolicy {

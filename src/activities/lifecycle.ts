@@ -13,7 +13,7 @@ import { massDeletion } from './deletions.ts';
 import type { ActivityDeps } from './deps.ts';
 import { invalidInput } from './failures.ts';
 
-export function lifecycleActivities({ db }: ActivityDeps) {
+export function lifecycleActivities({ db, metrics }: ActivityDeps) {
   return {
     /** Creates (or adopts the client's) job row, marks it running with its run chain and the live library
      * it starts from (both recorded once), and emits Started once. */
@@ -45,7 +45,7 @@ export function lifecycleActivities({ db }: ActivityDeps) {
      * the old snapshot. Safe to run twice.
      */
     async completeJob(input: CompleteJobInput): Promise<CompleteJobResult> {
-      return db.transaction().execute(async (trx) => {
+      const { result, ended } = await db.transaction().execute(async (trx) => {
         const before = await getJob(trx, input.jobId);
         if (!before) throw invalidInput(`sync job ${input.jobId} does not exist`);
         const status: TerminalStatus = input.status === 'completed' && before.needs_review ? 'needs_review' : input.status;
@@ -62,8 +62,15 @@ export function lifecycleActivities({ db }: ActivityDeps) {
           { status, ...(error ? { error } : {}), ...(input.cancel ? { cancel: input.cancel } : {}) },
           review ? { gone: review.gone, baseline: review.baseline, confirmCommand: review.confirmCommand } : {},
         );
-        return { counters: countersOf(job), needsReview: job.needs_review, status: job.status as TerminalStatus };
+        const result: CompleteJobResult = { counters: countersOf(job), needsReview: job.needs_review, status: job.status as TerminalStatus };
+        // Only the call that ended the job counts its ending; a repeated one finds it ended already.
+        return { result, ended: isTerminal(before.status) ? undefined : job };
       });
+      if (ended && metrics) {
+        const seconds = ended.started_at && ended.finished_at ? (ended.finished_at.getTime() - ended.started_at.getTime()) / 1000 : undefined;
+        metrics.syncEnded({ outcome: ended.status, provider: ended.provider, mode: ended.mode, seconds, deleted: result.counters.itemsDeleted });
+      }
+      return result;
     },
   };
 }

@@ -13,10 +13,11 @@ import { loadJobContext } from './context.ts';
 import type { ActivityDeps } from './deps.ts';
 import { toActivityFailure } from './failures.ts';
 import { mapLimit } from './map-limit.ts';
+import type { FileFailure } from '../observe/metrics.ts';
 
 type ReadOutcome =
   | { itemId: number; ok: true; read: ReadItem; bytesRead: number }
-  | { itemId: number; ok: false; reason: string; bytesRead: number };
+  | { itemId: number; ok: false; reason: string; bytesRead: number; failure: FileFailure };
 
 type Tally = Omit<ProcessBatchResult, 'remaining' | 'counters'>;
 
@@ -37,8 +38,10 @@ export function processActivities(deps: ActivityDeps) {
       const { profile, provider, tempDir } = await loadJobContext(deps, input.jobId);
       const slot = input.slots ? { slot: input.slot ?? 0, slots: input.slots } : undefined;
       const items = await itemsByStatus(db, input.jobId, 'pending', 0, input.batchSize, slot);
-      // Each file read is heartbeated; between them the worker's keep-alive resends the last count.
+      // Each file read is heartbeated with the batch's position (nothing resumes from it: a retried batch
+      // reads its pending items again); between them the worker's keep-alive resends the last one.
       let read = 0;
+      let bytes = 0;
       const outcomes: ReadOutcome[] = await mapLimit(
         items.map((item) => ({ itemId: item.id, file: fileOf(item) })),
         input.concurrency,
@@ -51,6 +54,7 @@ export function processActivities(deps: ActivityDeps) {
               signal: ctx.cancellationSignal,
               tempDir,
             });
+            bytes += result.bytesRead;
             const read: ReadItem = {
               itemId, file, tags: result.tags, contentHash: result.contentHash,
               audioHash: result.audioHash, audioHashScope: result.audioHashScope,
@@ -58,24 +62,29 @@ export function processActivities(deps: ActivityDeps) {
             return { itemId, ok: true, read, bytesRead: result.bytesRead } satisfies ReadOutcome;
           } catch (err) {
             if (ctx.cancellationSignal.aborted) throw err;
-            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message, bytesRead: err.bytesRead } satisfies ReadOutcome;
+            if (err instanceof UnreadableFileError) bytes += err.bytesRead;
+            if (err instanceof UnreadableFileError) return { itemId, ok: false, reason: err.message, bytesRead: err.bytesRead, failure: 'unreadable' } satisfies ReadOutcome;
             // This file's own verdict (gone, refused, changed, not a file): it fails alone.
             if (err instanceof ProviderError && (err.kind === 'notFound' || err.kind === 'forbidden' || err.kind === 'invalid')) {
               const reason = err.kind === 'notFound' ? 'file disappeared before it could be read' : err.message;
-              return { itemId, ok: false, reason, bytesRead: 0 } satisfies ReadOutcome;
+              return { itemId, ok: false, reason, bytesRead: 0, failure: err.kind === 'notFound' ? 'not_found' : err.kind } satisfies ReadOutcome;
             }
             throw toActivityFailure(err);
           } finally {
             read += 1;
-            ctx.heartbeat({ read });
+            ctx.heartbeat({ files: read, of: items.length, bytes, path: file.path });
           }
         },
       );
       // Cancelled while reading: write nothing, the items stay pending for a later sync.
       ctx.cancellationSignal.throwIfAborted();
 
-      const write = (some: ReadOutcome[]) =>
-        db.transaction().execute((trx) => writeOutcomes(trx, profile.id, input.jobId, some, input.progressEvery));
+      const write = async (some: ReadOutcome[]) => {
+        const done = await db.transaction().execute((trx) => writeOutcomes(trx, profile.id, input.jobId, some, input.progressEvery));
+        // Counted once committed: what a retry finds finished is not written, nor counted, again.
+        deps.metrics?.batchCommitted({ provider: profile.provider, ...done.tally, failures: done.failures });
+        return done;
+      };
       let written: { tally: Tally; row: SyncJobRow | undefined };
       try {
         written = await write(outcomes);
@@ -88,7 +97,7 @@ export function processActivities(deps: ActivityDeps) {
             one = await write([outcome]);
           } catch (fileErr) {
             if (isTransientDbError(fileErr)) throw fileErr;
-            one = await write([{ itemId: outcome.itemId, ok: false, reason: `could not be stored: ${messageOf(fileErr)}`, bytesRead: outcome.bytesRead }]);
+            one = await write([{ itemId: outcome.itemId, ok: false, reason: `could not be stored: ${messageOf(fileErr)}`, bytesRead: outcome.bytesRead, failure: 'not_stored' }]);
           }
           addTally(written.tally, one.tally);
           written.row = one.row ?? written.row;
@@ -112,11 +121,11 @@ async function writeOutcomes(
   jobId: string,
   outcomes: readonly ReadOutcome[],
   progressEvery: number,
-): Promise<{ tally: Tally; row: SyncJobRow | undefined }> {
+): Promise<{ tally: Tally; row: SyncJobRow | undefined; failures: FileFailure[] }> {
   const claimed = await claimPending(trx, outcomes.map((o) => o.itemId));
   const mine = outcomes.filter((o) => claimed.has(o.itemId));
   const tally = emptyTally();
-  if (mine.length === 0) return { tally, row: undefined };
+  if (mine.length === 0) return { tally, row: undefined, failures: [] };
   const reads = mine.flatMap((o) => (o.ok ? [o.read] : []));
   tally.processed = mine.length;
   tally.failed = mine.length - reads.length;
@@ -137,7 +146,7 @@ async function writeOutcomes(
   if (mark > Math.floor((row.items_processed - tally.processed) / progressEvery)) {
     await emitEvent(trx, jobId, `process:${mark * progressEvery}`, 'progress', { phase: 'process', counters: countersOf(row) });
   }
-  return { tally, row };
+  return { tally, row, failures: mine.flatMap((o) => (o.ok ? [] : [o.failure])) };
 }
 
 function addTally(into: Tally, more: Tally): void {

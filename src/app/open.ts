@@ -9,6 +9,11 @@ import { keepReconciling } from '../client/reconcile.ts';
 import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
 import { createMigrator, migrateToLatest } from '../db/migrate.ts';
+import { checkHealth } from '../observe/health.ts';
+import { startMetricsListener } from '../observe/listener.ts';
+import { createMetrics, type AppMetrics } from '../observe/metrics.ts';
+import { sdkMetricsUrl } from '../observe/runtime.ts';
+import { startTracing } from '../observe/tracing.ts';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry.ts';
 import { SecretBox } from '../secrets/secret-box.ts';
 import { startPostgres, type PostgresHandle } from '../stack/postgres.ts';
@@ -44,6 +49,10 @@ export interface AppOptions extends OpenOptions {
   watch?: boolean;
   /** Who the app's client asks for syncs as: `client` unless told otherwise (the CLI says `cli`). */
   requestedBy?: 'client' | 'cli';
+  /** Count the worker's figures and serve them, with its health, on the settings' metrics address
+   * (with `worker`, unless the settings turn metrics off). An address already taken is no failure:
+   * `metricsEndpoint` says why nothing listens. */
+  metrics?: boolean;
 }
 
 /** The library database, migrated. */
@@ -70,6 +79,10 @@ export interface App extends OpenDatabase {
   workerRun: Promise<void> | undefined;
   /** Follows local profiles' folders (with `watch`). */
   watcher: FolderWatcher | undefined;
+  /** The worker's counters (with `metrics`). */
+  metrics: AppMetrics | undefined;
+  /** Where `/metrics` and `/healthz` answer, or why they do not (with `metrics`). */
+  metricsEndpoint: { url: string } | { error: string } | undefined;
 }
 
 /** The host's network as the settings describe it. */
@@ -103,7 +116,7 @@ export async function openDatabase(settings: Settings, options: OpenOptions): Pr
   try {
     const postgres = await startPostgres({ url: settings.databaseUrl, dataDir: options.dataDir, log });
     cleanup.add(() => postgres.stop());
-    const db = createDb(postgres.url);
+    const db = createDb(postgres.url, undefined, options.log);
     cleanup.add(() => db.destroy());
     const result = await migrateToLatest(db);
     const migrated = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -122,6 +135,9 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
   const log = options.log ?? (() => {});
   const cleanup = closer(log);
   try {
+    // Opened first, so closed last: the spans of everything else's closing are still sent.
+    const tracing = await startTracing(settings.tracing);
+    if (tracing) cleanup.add(() => tracing.shutdown());
     const database = await openDatabase(settings, options);
     cleanup.add(() => database.close());
     const { db } = database;
@@ -140,19 +156,21 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
       if (!temporal.started) await ensureSearchAttributes(connection, temporal.namespace);
     }
     cleanup.add(() => connection.close());
-    const client = new Client({ connection, namespace: temporal.namespace });
+    const client = new Client({ connection, namespace: temporal.namespace, interceptors: tracing?.clientInterceptors });
     const providers = defaultProviders();
     const networkPolicy = networkPolicyOf(settings);
     const sync = new SyncClient({ temporal: client, db, databaseUrl: database.databaseUrl, providers, secretBox, requestedBy: options.requestedBy });
 
     let worker: Worker | undefined;
     let workerRun: Promise<void> | undefined;
+    const metrics = options.worker && options.metrics && settings.metrics.enabled ? createMetrics({ db }) : undefined;
+    let metricsEndpoint: App['metricsEndpoint'];
     if (options.worker) {
       const nativeConnection = await NativeConnection.connect({ address: temporal.address });
       cleanup.add(() => nativeConnection.close());
       worker = await createSyncWorker({
-        connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy, secretBox, tempDir: options.tempDir,
-        actors: { temporal: client, searchAttributes: true },
+        connection: nativeConnection, namespace: temporal.namespace, db, providers, networkPolicy, secretBox, tempDir: options.tempDir, tracing: tracing?.worker,
+        actors: { temporal: client, searchAttributes: true }, metrics,
       });
       const w = worker;
       workerRun = w.run();
@@ -162,6 +180,18 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
       });
       // Jobs whose runs ended without recording it (terminated, timed out by the server...): now and every few minutes.
       cleanup.add(keepReconciling({ db, temporal: client }, { log }).stop);
+      if (metrics) {
+        try {
+          const listener = await startMetricsListener({
+            ...settings.metrics.listen, registry: metrics.registry, sdkMetricsUrl: sdkMetricsUrl(), health: () => checkHealth({ worker: w, db }),
+          });
+          cleanup.add(() => listener.stop());
+          metricsEndpoint = { url: listener.url };
+        } catch (err) {
+          const { host, port } = settings.metrics.listen;
+          metricsEndpoint = { error: `metrics and health off: cannot listen on ${host}:${port}: ${(err as Error).message}` };
+        }
+      }
     }
     let watcher: FolderWatcher | undefined;
     if (options.watch && settings.watch.enabled) {
@@ -170,7 +200,7 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
       const w = watcher;
       cleanup.add(() => w.stop());
     }
-    return { ...database, settings, temporal, client, providers, networkPolicy, sync, worker, workerRun, watcher, close: cleanup.close };
+    return { ...database, settings, temporal, client, providers, networkPolicy, sync, worker, workerRun, watcher, metrics, metricsEndpoint, close: cleanup.close };
   } catch (err) {
     await cleanup.close();
     throw err;

@@ -30,6 +30,29 @@ export interface Settings {
   watch: WatchSettings;
   /** Where `music-sync serve` listens for providers' change notifications. */
   push: PushSettings;
+  /** OpenTelemetry traces of syncs (OTEL_*); undefined: off. */
+  tracing: TracingSettings | undefined;
+  /** Where a worker serves its Prometheus metrics and health. */
+  metrics: MetricsSettings;
+  /** How and how much the product logs (on stderr). */
+  log: LogSettings;
+}
+
+/** MUSIC_SYNC_METRICS (on unless 0/off) and MUSIC_SYNC_METRICS_LISTEN (host:port, default
+ * 127.0.0.1:9464): `/metrics` and `/healthz` of `up` and `worker`. */
+export interface MetricsSettings {
+  enabled: boolean;
+  listen: { host: string; port: number };
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+/** MUSIC_SYNC_LOG (`pretty`, the default, or `json`: one object per line) and MUSIC_SYNC_LOG_LEVEL
+ * (default `warn`, `info` with MUSIC_SYNC_DEBUG). */
+export interface LogSettings {
+  format: 'pretty' | 'json';
+  level: LogLevel;
 }
 
 /** MUSIC_SYNC_WATCH (on unless 0/off), MUSIC_SYNC_WATCH_QUIET_MS, MUSIC_SYNC_WATCH_MAX_WAIT_MS: a burst of
@@ -114,7 +137,24 @@ export function readSettings(env: Readonly<Record<string, string | undefined>> =
       maxWaitMs: millis(env, 'MUSIC_SYNC_WATCH_MAX_WAIT_MS', 30_000),
     },
     push: { listen: hostPort(env, 'MUSIC_SYNC_PUSH_LISTEN', '127.0.0.1:8787'), publicUrl: given('MUSIC_SYNC_PUSH_URL') },
+    tracing: tracing(env, given),
+    metrics: {
+      enabled: env.MUSIC_SYNC_METRICS === undefined || flag(env, 'MUSIC_SYNC_METRICS', true),
+      listen: hostPort(env, 'MUSIC_SYNC_METRICS_LISTEN', '127.0.0.1:9464'),
+    },
+    log: {
+      format: oneOf(env, 'MUSIC_SYNC_LOG', ['pretty', 'json'] as const, 'pretty'),
+      level: oneOf(env, 'MUSIC_SYNC_LOG_LEVEL', LOG_LEVELS, flag(env, 'MUSIC_SYNC_DEBUG', false) ? 'info' : 'warn'),
+    },
   };
+}
+
+/** One of a few words (any case); unset or empty is the fallback. */
+function oneOf<T extends string>(env: Readonly<Record<string, string | undefined>>, name: string, words: readonly T[], fallback: T): T {
+  const text = env[name]?.trim().toLowerCase();
+  if (!text) return fallback;
+  if (!(words as readonly string[]).includes(text)) throw new SettingsError(`${name} must be one of ${words.join(', ')}, got "${env[name]}"`);
+  return text as T;
 }
 
 /** A duration in milliseconds: a whole number, 0 or more. */
@@ -147,4 +187,44 @@ function flag(env: Readonly<Record<string, string | undefined>>, name: string, s
   if (value === undefined || NO.includes(value)) return false;
   if (YES.includes(value) || !strict) return true;
   throw new SettingsError(`${name} must be 1 or 0 (or yes/no, true/false, on/off), got "${env[name]}"`);
+}
+
+/** OpenTelemetry's standard variables, traces only, and off unless they ask for traces:
+ * OTEL_TRACES_EXPORTER (`otlp`, `console`, both comma-separated, or `none`), or else an OTLP endpoint
+ * given (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); OTEL_SDK_DISABLED=true turns
+ * them off whatever else is set. OTEL_SERVICE_NAME names the service (default `music-sync`). The OTLP
+ * exporter reads the rest of OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) itself; it speaks
+ * OTLP/HTTP with JSON, so gRPC is refused here rather than failing quietly at the first export. */
+export interface TracingSettings {
+  exporters: TraceExporterName[];
+  serviceName: string;
+}
+
+export type TraceExporterName = 'otlp' | 'console';
+const TRACE_EXPORTERS: readonly TraceExporterName[] = ['otlp', 'console'];
+
+function tracing(env: Readonly<Record<string, string | undefined>>, given: (name: string) => string | undefined): TracingSettings | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const endpoints = ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'].filter((name) => given(name));
+  const named = given('OTEL_TRACES_EXPORTER')?.split(',').map((word) => word.trim().toLowerCase()).filter(Boolean);
+  const exporters = named ?? (endpoints.length > 0 ? ['otlp'] : []);
+  if (exporters.includes('none')) return undefined;
+  for (const word of exporters) {
+    if (!(TRACE_EXPORTERS as readonly string[]).includes(word)) {
+      throw new SettingsError(`OTEL_TRACES_EXPORTER must be otlp, console or none (or a comma-separated list), got "${env.OTEL_TRACES_EXPORTER}"`);
+    }
+  }
+  if (exporters.length === 0) return undefined;
+  if (exporters.includes('otlp')) {
+    for (const name of endpoints) {
+      if (!/^https?:\/\/[^/]/i.test(given(name)!.trim()) || !URL.canParse(given(name)!.trim())) {
+        throw new SettingsError(`${name} must be an http:// or https:// address (like http://127.0.0.1:4318), got "${env[name]}"`);
+      }
+    }
+    const protocol = given('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? given('OTEL_EXPORTER_OTLP_PROTOCOL');
+    if (protocol?.trim().toLowerCase() === 'grpc') {
+      throw new SettingsError('music-sync sends traces over OTLP/HTTP (JSON), not gRPC: unset OTEL_EXPORTER_OTLP_PROTOCOL and point OTEL_EXPORTER_OTLP_ENDPOINT at the collector\'s HTTP port (usually 4318)');
+    }
+  }
+  return { exporters: [...new Set(exporters)] as TraceExporterName[], serviceName: given('OTEL_SERVICE_NAME')?.trim() || 'music-sync' };
 }

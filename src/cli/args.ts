@@ -6,6 +6,9 @@ import { parseArgs } from 'node:util';
  * its deletions back (distinct from 1, a sync that did not complete). */
 export const EXIT_NEEDS_REVIEW = 3;
 
+/** The exit code when what a command names does not exist: a profile, a job. */
+export const EXIT_NOT_FOUND = 4;
+
 /** A wrong command line: one line on stderr and exit code 2. */
 export class UsageError extends Error {
   readonly hint: string | undefined;
@@ -29,6 +32,8 @@ export interface CommandSpec {
   positionals: string[];
   /** Trailing positionals that may be left out. */
   optional?: number;
+  /** One command line that works, shown at the end of the command's help. */
+  example: string;
 }
 
 const GLOBAL_OPTIONS: OptionSpec = {
@@ -50,6 +55,27 @@ const REMOTE_HELP: [string, string][] = [
   ['--region <name>', 's3: the bucket\'s region (default: AWS_REGION, else us-east-1)'],
   ['--path-style', 's3: path-style addressing (automatic for an IP address or localhost endpoint)'],
   ['--max-connections <n>', 'requests at once to the account, shared by every sync (default 16)'],
+];
+
+/** Paging and output of the list commands (tracks, duplicates, failed, history). */
+const PAGE_OPTIONS: OptionSpec = {
+  limit: { type: 'string' },
+  offset: { type: 'string' },
+  ndjson: { type: 'boolean' },
+};
+
+const PAGE_HELP = (what: string, defaultLimit: string): [string, string][] => [
+  ['--limit <n>', `at most this many ${what} (default ${defaultLimit})`],
+  ['--offset <n>', `skip the first n ${what}`],
+];
+
+const STREAM_HELP: [string, string][] = [
+  ['--json', 'one JSON array, written an element per line as it is read (every match unless --limit)'],
+  ['--ndjson', 'the same elements as JSON lines, one object per line (for line-at-a-time readers)'],
+];
+
+const FILTER_HELP: [string, string][] = [
+  ['--path <prefix>', 'only paths that start with this, as written (Jazz/ for a folder)'],
 ];
 
 const REMOTE_DETAILS = [
@@ -83,6 +109,7 @@ export const COMMANDS: CommandSpec[] = [
       'With --json, stdout is one object: { job, tracks, failed, duplicates }.',
       ...REMOTE_DETAILS,
     ],
+    example: 'music-sync scan ~/Music',
   },
   {
     name: 'up',
@@ -92,12 +119,14 @@ export const COMMANDS: CommandSpec[] = [
     details: [
       'Other music-sync commands with the same --data-dir use this stack while it runs.',
     ],
+    example: 'music-sync up --data-dir ~/.music-sync',
   },
   {
     name: 'worker',
     args: '',
     summary: 'run a sync worker until Ctrl-C (starts Postgres/Temporal when not given)',
     positionals: [],
+    example: 'TEMPORAL_ADDRESS=temporal.internal:7233 DATABASE_URL=postgres://music@db.internal/music music-sync worker',
   },
   {
     name: 'serve',
@@ -110,15 +139,16 @@ export const COMMANDS: CommandSpec[] = [
       'MUSIC_SYNC_PUSH_URL (the public https address a reverse proxy or tunnel gives that listener),',
       'every Google Drive and OneDrive profile is subscribed to its changes, renewed before it ends.',
       'Dropbox notifies at the webhook URL set in its App Console, signed with the app secret',
-      '(MUSIC_SYNC_DROPBOX_CLIENT_SECRET). Example:',
-      '  MUSIC_SYNC_PUSH_URL=https://music.example.com music-sync serve',
+      '(MUSIC_SYNC_DROPBOX_CLIENT_SECRET).',
     ],
+    example: 'MUSIC_SYNC_PUSH_URL=https://music.example.com music-sync serve',
   },
   {
     name: 'migrate',
     args: '',
     summary: 'bring the database schema up to date',
     positionals: [],
+    example: 'DATABASE_URL=postgres://music@db.internal/music music-sync migrate',
   },
   {
     name: 'profile add',
@@ -140,19 +170,21 @@ export const COMMANDS: CommandSpec[] = [
       'again links it again (after the link was revoked or expired).',
     ],
     positionals: ['name'],
+    example: 'music-sync profile add jazz --root ~/Music/Jazz',
   },
   {
     name: 'profile list',
     args: '',
     summary: 'list sync profiles',
     positionals: [],
+    example: 'music-sync profile list --json',
   },
   {
     name: 'profile status',
     args: '<name>',
     summary: 'show a profile\'s actor: idle, syncing, paused or backing off, what is pending, the last result, the schedule',
     positionals: ['name'],
-    details: ['Example: music-sync profile status jazz'],
+    example: 'music-sync profile status jazz',
   },
   {
     name: 'profile pause',
@@ -165,15 +197,16 @@ export const COMMANDS: CommandSpec[] = [
       'A sync under way goes on (cancel it with `music-sync cancel <jobId>`); requests that come',
       'meanwhile wait and run as one sync on resume. `music-sync sync` still runs a sync on purpose.',
       'A sync that fails for a reason no retry mends (a revoked link, the folder gone) pauses the',
-      'profile by itself, with that reason. Example: music-sync profile pause jazz --reason "moving disks"',
+      'profile by itself, with that reason.',
     ],
+    example: 'music-sync profile pause jazz --reason "moving disks"',
   },
   {
     name: 'profile resume',
     args: '<name>',
     summary: 'resume a paused profile (and end its backoff after failures); what waited runs',
     positionals: ['name'],
-    details: ['Example: music-sync profile resume jazz'],
+    example: 'music-sync profile resume jazz',
   },
   {
     name: 'profile schedule',
@@ -189,8 +222,9 @@ export const COMMANDS: CommandSpec[] = [
     details: [
       'Each firing asks for an incremental sync; one that meets a sync under way becomes its follow-up.',
       'Profiles on the same schedule fire at different moments. After downtime the missed firings are',
-      'one sync. Syncs run while a worker runs (`music-sync up`). Example: music-sync profile schedule jazz --every 6h',
+      'one sync. Syncs run while a worker runs (`music-sync up`).',
     ],
+    example: 'music-sync profile schedule jazz --every 6h',
   },
   {
     name: 'request',
@@ -202,7 +236,7 @@ export const COMMANDS: CommandSpec[] = [
       ['--reason <text>', 'why, shown with the profile\'s state'],
     ],
     positionals: ['profile'],
-    details: ['Example: music-sync request jazz --reason "new rips copied"'],
+    example: 'music-sync request jazz --reason "new rips copied"',
   },
   {
     name: 'sync',
@@ -221,12 +255,14 @@ export const COMMANDS: CommandSpec[] = [
       `Waiting, the exit code is 0 when the job completed, ${EXIT_NEEDS_REVIEW} when it needs review (the`,
       'mass-deletion guard held its deletions back), 1 when it failed, was cancelled or timed out.',
     ],
+    example: 'music-sync sync jazz --incremental --wait',
   },
   {
     name: 'status',
     args: '<jobId>',
     summary: 'show a sync job',
     positionals: ['jobId'],
+    example: 'music-sync status 0b6f1a52-8d1e-4c3a-9f2e-5a7d9c1e4b60',
   },
   {
     name: 'cancel',
@@ -235,35 +271,76 @@ export const COMMANDS: CommandSpec[] = [
     options: { reason: { type: 'string' } },
     optionHelp: [['--reason <text>', 'why, recorded with the job (shown by status)']],
     positionals: ['jobId'],
+    example: 'music-sync cancel 0b6f1a52-8d1e-4c3a-9f2e-5a7d9c1e4b60 --reason "wrong folder"',
   },
   {
     name: 'history',
-    args: '[--provider <kind>] [--limit <n>]',
-    summary: 'list recent sync jobs',
-    options: { provider: { type: 'string' }, limit: { type: 'string' } },
+    args: '[--profile <name>] [--provider <kind>] [--status <status>] [--limit <n>] [--offset <n> | --after <jobId>] [--ndjson]',
+    summary: 'list sync jobs, newest first',
+    options: { profile: { type: 'string' }, provider: { type: 'string' }, status: { type: 'string' }, after: { type: 'string' }, ...PAGE_OPTIONS },
     optionHelp: [
+      ['--profile <name>', 'only jobs of this profile'],
       ['--provider <kind>', 'only jobs of this provider'],
-      ['--limit <n>', 'how many jobs (default 20)'],
+      ['--status <status>', 'only jobs in this state: queued, running, completed, needs_review, failed, cancelled, timed_out'],
+      ...PAGE_HELP('jobs', '20, also with --json'),
+      ['--after <jobId>', 'the jobs after this one (older): the next page, whatever started since'],
+      ...STREAM_HELP,
+    ],
+    details: [
+      'CHECKED is the audio files the job looked at, UNCHANGED those it found as they were;',
+      'CHANGES counts tracks added (+), updated (~), renamed (>) and deleted (-).',
     ],
     positionals: [],
+    example: 'music-sync history --profile jazz --status failed',
   },
   {
     name: 'tracks',
-    args: '<profile>',
-    summary: 'list the live tracks of a profile',
+    args: '<profile> [--search <text>] [--path <prefix>] [--status live|deleted|all] [--limit <n>] [--offset <n> | --after <trackId>] [--ndjson]',
+    summary: 'list the tracks of a profile, in path order',
+    options: { search: { type: 'string' }, path: { type: 'string' }, status: { type: 'string' }, after: { type: 'string' }, ...PAGE_OPTIONS },
+    optionHelp: [
+      ['--search <text>', 'only tracks with this text in the title, artists, album or album artist (any case)'],
+      ...FILTER_HELP,
+      ['--status <which>', 'live (default), deleted (files gone from the folder) or all'],
+      ...PAGE_HELP('tracks', '50 in the table; every match with --json or --ndjson'),
+      ['--after <trackId>', 'the tracks after this one: the next page, whatever was added before it'],
+      ...STREAM_HELP,
+    ],
+    details: [
+      'The table shows a page and how many more match, with the option that shows the next page.',
+    ],
     positionals: ['profile'],
+    example: 'music-sync tracks jazz --search coltrane --limit 20',
   },
   {
     name: 'failed',
-    args: '<jobId>',
+    args: '<jobId> [--search <text>] [--path <prefix>] [--limit <n>] [--offset <n> | --after <path>] [--ndjson]',
     summary: 'list the files a job could not read, with reasons',
+    options: { search: { type: 'string' }, path: { type: 'string' }, after: { type: 'string' }, ...PAGE_OPTIONS },
+    optionHelp: [
+      ['--search <text>', 'only files with this text in the path or the reason (any case)'],
+      ...FILTER_HELP,
+      ...PAGE_HELP('files', '50 in the list; every match with --json or --ndjson'),
+      ['--after <path>', 'the files after this path: the next page'],
+      ...STREAM_HELP,
+    ],
     positionals: ['jobId'],
+    example: 'music-sync failed 0b6f1a52-8d1e-4c3a-9f2e-5a7d9c1e4b60 --path Incoming/',
   },
   {
     name: 'duplicates',
-    args: '<profile>',
+    args: '<profile> [--kind identical|same-audio] [--search <text>] [--path <prefix>] [--limit <n>] [--offset <n>] [--ndjson]',
     summary: 'list groups of tracks with the same content',
+    options: { kind: { type: 'string' }, search: { type: 'string' }, path: { type: 'string' }, ...PAGE_OPTIONS },
+    optionHelp: [
+      ['--kind <kind>', 'identical (the same bytes) or same-audio (the same recording, other tags)'],
+      ['--search <text>', 'only groups with a track with this text in its title, artists or album (any case)'],
+      ['--path <prefix>', 'only groups with a copy whose path starts with this, as written'],
+      ...PAGE_HELP('groups', '50 in the list; every match with --json or --ndjson'),
+      ...STREAM_HELP,
+    ],
     positionals: ['profile'],
+    example: 'music-sync duplicates jazz --kind identical --ndjson',
   },
 ];
 
@@ -271,7 +348,10 @@ export interface ParsedCommand {
   spec: CommandSpec;
   positionals: Record<string, string | undefined>;
   options: Record<string, string | boolean | undefined>;
+  /** --json or --ndjson: stdout carries data only. */
   json: boolean;
+  /** --ndjson: JSON lines rather than one JSON value. */
+  ndjson: boolean;
   dataDir: string | undefined;
   help: boolean;
 }
@@ -353,11 +433,14 @@ function parseCommand(spec: CommandSpec, argv: string[]): ParsedCommand {
   }
   const dataDir = values['data-dir'];
   if (dataDir === '') throw new UsageError('--data-dir must not be empty');
+  const ndjson = values.ndjson === true;
+  if (ndjson && values.json === true) throw new UsageError(`${spec.name}: give --json or --ndjson, not both`);
   return {
     spec,
     positionals,
     options: values,
-    json: values.json === true,
+    json: values.json === true || ndjson,
+    ndjson,
     dataDir: typeof dataDir === 'string' ? dataDir : undefined,
     help,
   };
@@ -381,6 +464,30 @@ export function positiveInt(value: string | boolean | undefined, option: string,
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option} must be a positive integer, got "${String(value)}"`);
   return n;
+}
+
+function wholeNumber(value: string | boolean | undefined, option: string): number {
+  if (value === undefined) return 0;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${option} must be a whole number, got "${String(value)}"`);
+  return n;
+}
+
+/** How a list command pages and prints: `limit` undefined is the command's default for its format. */
+export interface ListOptions {
+  limit: number | undefined;
+  offset: number;
+  after: string | undefined;
+  format: 'table' | 'json' | 'ndjson';
+}
+
+export function listOptions(command: ParsedCommand): ListOptions {
+  const o = command.options;
+  const limit = o.limit === undefined ? undefined : positiveInt(o.limit, '--limit', 1);
+  const offset = wholeNumber(o.offset, '--offset');
+  const after = typeof o.after === 'string' ? o.after : undefined;
+  if (after !== undefined && offset > 0) throw new UsageError(`${command.spec.name}: give --offset or --after, not both`);
+  return { limit, offset, after, format: command.ndjson ? 'ndjson' : command.json ? 'json' : 'table' };
 }
 
 // ---- help ----
@@ -411,7 +518,7 @@ export function commandHelp(spec: CommandSpec): string {
   if (spec.optionHelp) {
     lines.push('', 'Options:', ...spec.optionHelp.map(([flag, text]) => `  ${flag.padEnd(20)}${text}`));
   }
-  lines.push('', ...commonHelp());
+  lines.push('', `Example: ${spec.example}`, '', ...commonHelp());
   return lines.join('\n');
 }
 
@@ -419,7 +526,8 @@ function commonHelp(): string[] {
   return [
     'Options of every command:',
     '  --data-dir <path>   state of the embedded Postgres and Temporal (default ./.music-sync)',
-    '  --json              print one JSON value on stdout; logs and progress go to stderr',
+    '  --json              print one JSON value on stdout (a list: an array, written as it is read);',
+    '                      logs and progress go to stderr',
     '  -h, --help          show help',
     '',
     'Environment:',
@@ -430,6 +538,7 @@ function commonHelp(): string[] {
     '  MUSIC_SYNC_DEBUG=1  print stack traces and the worker\'s INFO logs',
     '',
     `Exit codes: 0 success, 1 runtime error or a sync that did not complete, 2 usage error,`,
-    `${EXIT_NEEDS_REVIEW} a sync that needs review (the mass-deletion guard held its deletions back).`,
+    `${EXIT_NEEDS_REVIEW} a sync that needs review (the mass-deletion guard held its deletions back),`,
+    `${EXIT_NOT_FOUND} not found (no such profile or job).`,
   ];
 }

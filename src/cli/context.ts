@@ -1,11 +1,11 @@
 // What every command gets (its options, its settings, where to print) and the two ways to open the
 // services it needs through the composition root, closed again on every way out (src/cli/lifetime.ts).
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { openApp, openDatabase, type App, type AppOptions, type OpenDatabase } from '../app/open.ts';
 import type { Settings } from '../app/settings.ts';
-import { SYNC_WORKFLOW_TYPE } from '../contract/sync.ts';
+import { createLog, type Log } from '../observe/logger.ts';
+import { installRuntime } from '../observe/runtime.ts';
 import { guardedOpen, release } from './lifetime.ts';
-import { oneLine, type Output } from './output.ts';
+import type { Output } from './output.ts';
 
 export interface CliContext {
   /** Absolute. */
@@ -29,9 +29,9 @@ export function temporalGiven(ctx: CliContext): boolean {
 
 /** Postgres + Temporal (+ a worker), started where the settings do not provide them. */
 export async function openServices(ctx: CliContext, options: Omit<AppOptions, 'dataDir' | 'log' | 'temporal'>): Promise<Opened<App>> {
-  if (options.worker) installTemporalRuntime(ctx);
+  if (options.worker) await installTemporalRuntime(ctx, options.metrics === true);
   const { value: app, resource } = await guardedOpen(
-    () => openApp(ctx.settings, { requestedBy: 'cli', ...options, temporal: 'start', dataDir: ctx.dataDir, log: (line) => ctx.out.info(line) }),
+    () => openApp(ctx.settings, { requestedBy: 'cli', ...options, temporal: 'start', dataDir: ctx.dataDir, log: serviceLog(ctx).info }),
     (a) => ({
       close: () => a.close(),
       kill: () => {
@@ -69,28 +69,31 @@ async function withOpened<O extends OpenDatabase, T>(open: () => Promise<O>, fn:
   }
 }
 
-let runtimeInstalled = false;
+let processLog: Log | undefined;
 
-/**
- * Once, before the first worker: the worker's INFO lines ("Worker state changed", ...) would clutter
- * the CLI's stderr, and the Runtime's own shutdown-on-SIGINT would fight our Ctrl-C handling.
- * Warnings stay, as one line each (MUSIC_SYNC_DEBUG=1: INFO and up, with all details).
- */
-function installTemporalRuntime(ctx: CliContext): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  const logger = ctx.debug ? new DefaultLogger('INFO') : new DefaultLogger('WARN', compactWorkerLog(ctx.out));
-  Runtime.install({ logger, shutdownSignals: [] });
+/** The process's log (stderr), in the settings' format and level. */
+export function logOf(ctx: CliContext): Log {
+  processLog ??= createLog(ctx.settings.log);
+  return processLog;
 }
 
-function compactWorkerLog(out: Output): (entry: LogEntry) => void {
-  return (entry) => {
-    const meta = entry.meta ?? {};
-    const error = meta.error as { message?: unknown } | undefined;
-    // A sync that ends cancelled, timed out or failed ends its workflow as failed: the job row and
-    // the CLI's summary say so already, and a failing sync logs "sync failed" itself.
-    if (entry.message === 'Workflow failed' && meta.workflowType === SYNC_WORKFLOW_TYPE) return;
-    const detail = typeof error?.message === 'string' ? error.message : typeof meta.message === 'string' ? meta.message : '';
-    out.warn(`worker ${entry.level.toLowerCase()}: ${entry.message}${detail ? `: ${oneLine(detail, 300)}` : ''}`);
-  };
+/** Where the long-running services' own lines go: the CLI's notes on stderr (`info` left out with
+ * --json), or the log when it is JSON, so a log collector gets every line as an object. */
+export function serviceLog(ctx: CliContext): { info: (line: string) => void; warn: (line: string) => void } {
+  if (ctx.settings.log.format === 'json') {
+    const log = logOf(ctx);
+    return { info: (line) => log.info(line), warn: (line) => log.warn(line) };
+  }
+  return { info: (line) => ctx.out.info(line), warn: (line) => ctx.out.warn(line) };
+}
+
+/**
+ * Once, before the first worker: the SDK's lines and the Rust core's (which would otherwise print
+ * coloured lines of its own on stdout) go through our log at its level, so by default only warnings
+ * show; the Runtime's own shutdown-on-SIGINT would fight our Ctrl-C handling. With `metrics`, the
+ * SDK's metrics are exported for the worker's metrics listener.
+ */
+async function installTemporalRuntime(ctx: CliContext, metrics: boolean): Promise<void> {
+  const installed = await installRuntime({ log: logOf(ctx), level: ctx.settings.log.level, metrics: metrics && ctx.settings.metrics.enabled });
+  if (installed.sdkMetricsError) serviceLog(ctx).warn(installed.sdkMetricsError);
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_DATA_DIR, readSettings, type Settings } from '../app/settings.ts';
-import { commandHelp, generalHelp, parseInvocation, positiveInt, UsageError, type ParsedCommand } from './args.ts';
+import { commandHelp, EXIT_NOT_FOUND, generalHelp, listOptions, parseInvocation, UsageError, type ParsedCommand } from './args.ts';
 import type { CliContext } from './context.ts';
 import type * as InterruptModule from './interrupt.ts';
 import type * as LifetimeModule from './lifetime.ts';
@@ -140,11 +140,13 @@ async function load(command: ParsedCommand): Promise<Runner> {
     }
     case 'tracks': {
       const { tracksCommand } = await import('./commands/library.ts');
-      return (ctx) => tracksCommand(ctx, p.profile!);
+      const list = listOptions(command);
+      return (ctx) => tracksCommand(ctx, p.profile!, { search: str('search'), pathPrefix: str('path'), status: str('status') }, list);
     }
     case 'duplicates': {
       const { duplicatesCommand } = await import('./commands/library.ts');
-      return (ctx) => duplicatesCommand(ctx, p.profile!);
+      const list = listOptions(command);
+      return (ctx) => duplicatesCommand(ctx, p.profile!, { kind: str('kind'), search: str('search'), pathPrefix: str('path') }, list);
     }
     case 'sync': {
       const { syncCommand } = await import('./commands/jobs.ts');
@@ -162,12 +164,13 @@ async function load(command: ParsedCommand): Promise<Runner> {
     }
     case 'history': {
       const { historyCommand } = await import('./commands/jobs.ts');
-      const limit = positiveInt(o.limit, '--limit', 20);
-      return (ctx) => historyCommand(ctx, { provider: str('provider'), limit });
+      const list = listOptions(command);
+      return (ctx) => historyCommand(ctx, { profile: str('profile'), provider: str('provider'), status: str('status') }, list);
     }
     case 'failed': {
       const { failedCommand } = await import('./commands/jobs.ts');
-      return (ctx) => failedCommand(ctx, p.jobId!);
+      const list = listOptions(command);
+      return (ctx) => failedCommand(ctx, p.jobId!, { search: str('search'), pathPrefix: str('path') }, list);
     }
     default:
       throw new UsageError(`unknown command "${command.spec.name}"`, 'see music-sync --help');
@@ -175,18 +178,24 @@ async function load(command: ParsedCommand): Promise<Runner> {
 }
 
 /**
- * One line on stderr and the exit code: 2 for a wrong command line, a wrong setting or input the API
- * rejected as invalid (bad profile name, unknown profile, ...), 1 for everything that went wrong at
- * run time.
+ * One line on stderr and the exit code: 4 (EXIT_NOT_FOUND) when a profile or job the command names
+ * does not exist, 2 for a wrong command line, a wrong setting or input the API rejected as invalid
+ * (bad profile name, ...), 1 for everything that went wrong at run time.
  */
 function report(err: unknown, debug: boolean): number {
   const e = err instanceof Error ? err : new Error(String(err));
-  const usage = e.name === 'UsageError' || e.name === 'SettingsError' || (e as { code?: unknown }).code === 'InvalidInput';
-  const code = usage ? 2 : 1;
+  const code = exitCodeOfError(e);
   const hint = e instanceof UsageError && e.hint ? ` (${e.hint})` : '';
   process.stderr.write(`music-sync: ${safeText(oneLine(messageOf(e)))}${hint}\n`);
   if (debug) process.stderr.write(`${e.stack ?? ''}\n${e.cause ? `cause: ${String((e.cause as Error).stack ?? e.cause)}\n` : ''}`);
   return code;
+}
+
+function exitCodeOfError(e: Error): number {
+  const apiCode = (e as { code?: unknown }).code;
+  if (e.name === 'ProfileNotFoundError' || apiCode === 'JobNotFound') return EXIT_NOT_FOUND;
+  if (e.name === 'UsageError' || e.name === 'SettingsError' || apiCode === 'InvalidInput') return 2;
+  return 1;
 }
 
 /**

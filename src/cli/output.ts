@@ -1,5 +1,6 @@
-// Everything the CLI prints. Results go to stdout (one JSON value with --json); logs, notes and
-// progress go to stderr so that `--json | jq` always sees clean JSON.
+// Everything the CLI prints. Results go to stdout (one JSON value with --json, JSON lines with
+// --ndjson); logs, notes and progress go to stderr so that `--json | jq` always sees clean JSON.
+import { once } from 'node:events';
 import type { SyncJob, Track } from '../client/types.ts';
 import { isTerminal } from '../contract/sync.ts';
 import { safeText } from './safe-text.ts';
@@ -29,6 +30,12 @@ export class Output {
     return new Promise((resolve, reject) => {
       process.stdout.write(`${JSON.stringify(value, null, 2)}\n`, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /** Raw text on stdout, waiting while the reader is behind: a long list is held back by a slow
+   * reader instead of piling up in memory. */
+  async write(text: string): Promise<void> {
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
   }
 
   /** A log line on stderr, left out with --json (stdout carries the result, stderr stays quiet). */
@@ -144,7 +151,9 @@ export function jobSummary(input: SummaryInput): string[] {
   const lines = [
     `${input.title}: ${job.status.replace('_', ' ')}${took}`,
     `  job         ${job.id} (${job.mode} sync)`,
-    `  files       ${job.itemsDiscovered} discovered, ${job.itemsQueued} audio, ${job.itemsFiltered} filtered out`,
+    audioCounted(job)
+      ? `  files       ${job.itemsDiscovered} discovered, ${job.itemsQueued} audio, ${job.itemsFiltered} filtered out`
+      : `  files       ${job.itemsDiscovered} discovered${isTerminal(job.status) ? '' : ' so far'}; audio not counted ${isTerminal(job.status) ? '(the job ended before its filter ran)' : 'yet (the filter runs after the listing)'}`,
     `  library     ${job.itemsAdded} added, ${job.itemsUpdated} updated, ${job.itemsRenamed} renamed, ` +
       `${job.itemsUnchanged} unchanged, ${job.itemsFailed} failed${stillFailing ? ` (+${stillFailing} unchanged, still unreadable)` : ''}, ` +
       `${job.itemsDeleted} deleted`,
@@ -174,11 +183,25 @@ export function jobSummary(input: SummaryInput): string[] {
   return lines;
 }
 
-/** The track in --json output: the client's Track without the provider's file id, the file's
- * modification time and the tombstone (the output lists live tracks). */
+/** Whether the job's filter has counted its audio files: not while it lists (`6000 discovered, 0
+ * audio` would be wrong), nor for a job that ended before its filter ran (nothing discovered was
+ * sorted into audio or filtered out). */
+export function audioCounted(job: SyncJob): boolean {
+  if (job.phase === 'process' || job.phase === 'resolve') return true;
+  if (job.phase !== 'complete') return false;
+  return job.itemsDiscovered === 0 || job.itemsQueued + job.itemsFiltered > 0;
+}
+
+/** 17950 as "17,950". */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The track in --json output: the client's Track without the provider's file id and the file's
+ * modification time; `deletedAt` only on a tombstone (`tracks --status deleted|all`). */
 export function trackJson(t: Track) {
-  const { fileId: _fileId, modifiedAt: _modifiedAt, deletedAt: _deletedAt, ...json } = t;
-  return json;
+  const { fileId: _fileId, modifiedAt: _modifiedAt, deletedAt, ...json } = t;
+  return deletedAt ? { ...json, deletedAt } : json;
 }
 
 /** One line for errors: a message spread over lines (e.g. a child's stderr) is folded. */

@@ -35,6 +35,17 @@ export class InvalidInputError extends SyncError {
   }
 }
 
+/** No profile by that name or id. An InvalidInputError still (its code stays `InvalidInput`), so
+ * callers that catch those keep working. */
+export class ProfileNotFoundError extends InvalidInputError {
+  readonly profile: string;
+  constructor(profile: string) {
+    super(`no profile "${profile}"`);
+    this.name = 'ProfileNotFoundError';
+    this.profile = profile;
+  }
+}
+
 export class SyncCancelledError extends SyncError {
   readonly jobId: string;
   constructor(jobId: string, options?: { cause?: unknown }) {

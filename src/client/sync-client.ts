@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  WithStartWorkflowOperation, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client,
+  isGrpcServiceError, WithStartWorkflowOperation, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import pg from 'pg';
@@ -9,16 +9,16 @@ import {
   ACTOR_WORKFLOW_TYPE, actorIdForProfile, PAUSE_UPDATE, RESUME_UPDATE, START_SYNC_UPDATE, STATE_QUERY,
   type ProfileState, type RequestSource, type ScheduleInfo, type StartedJob, type StartSyncInput,
 } from '../contract/actor.ts';
-import type { CancelRequest, SyncMode, SyncProgress, SyncResult } from '../contract/sync.ts';
-import { CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, SYNC_TASK_QUEUE, workflowIdForProfile } from '../contract/sync.ts';
+import type { CancelRequest, JobStatus, SyncMode, SyncProgress, SyncResult } from '../contract/sync.ts';
+import { CANCEL_SIGNAL, isTerminal, PROGRESS_QUERY, SYNC_TASK_QUEUE, syncIdForProfile, workflowIdForProfile } from '../contract/sync.ts';
 import type { Db } from '../db/connect.ts';
 import { EVENTS_CHANNEL, listEvents } from '../db/events.ts';
-import { countersOf, getJob, listJobs } from '../db/jobs.ts';
+import { countersOf, countJobs, getJob, listJobs } from '../db/jobs.ts';
 import { findProfileByRoot, getProfile, insertProfile, listProfiles, updateProfileSettings } from '../db/profiles.ts';
 import { deleteSecrets } from '../db/secrets.ts';
-import { failedItems, readCost } from '../db/scan-items.ts';
+import { countFailed, failedItems, readCost } from '../db/scan-items.ts';
 import { currentCursor } from '../db/snapshots.ts';
-import { duplicateGroups, liveTracks, type DuplicateGroup } from '../db/tracks.ts';
+import { countTracks, duplicateGroups, duplicatePage, liveTracks, trackKey, trackPage, type DuplicateGroup } from '../db/tracks.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import { profileSecretsMatch, storeProfileSecrets } from '../secrets/profile-secrets.ts';
 import { SecretKeyError, type SecretBox } from '../secrets/secret-box.ts';
@@ -26,13 +26,16 @@ import { ProviderError, type ProfileLocation } from '../providers/types.ts';
 import { actorRequests, actorStartOptions, type ActorAddress } from './actor-requests.ts';
 import { removeProfileSchedule, setProfileSchedule, type ScheduleSpecInput } from './schedules.ts';
 import {
-  InvalidInputError, JobNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
+  InvalidInputError, JobNotFoundError, ProfileNotFoundError, SyncCancelledError, SyncFailedError, SyncInProgressError, SyncProviderError,
   SyncTimeoutError,
 } from './errors.ts';
 import { toProfileInfo, toSyncEvent, toSyncJob, toTrack } from './mappers.ts';
 import { reconciledRow } from './reconcile.ts';
 import { jobChain } from './runs.ts';
-import type { ProfileInfo, SyncEvent, SyncJob, Track } from './types.ts';
+import { checkedPage, given, pageOf } from './pages.ts';
+import type {
+  DuplicateQuery, FailedQuery, JobQuery, Page, ProfileInfo, SyncEvent, SyncJob, Track, TrackQuery,
+} from './types.ts';
 
 export interface SyncClientOptions {
   temporal: Client;
@@ -51,6 +54,9 @@ export interface SyncClientOptions {
   /** Who this client asks for syncs as (recorded on each job): `client` unless told otherwise. */
   requestedBy?: Extract<RequestSource, 'client' | 'cli'>;
 }
+
+/** gRPC's NOT_FOUND: the run has closed. */
+const GRPC_NOT_FOUND = 5;
 
 /** How long a start waits for the actor to take in the ending of a sync that has just ended. */
 const SETTLING_MS = 10_000;
@@ -121,7 +127,7 @@ export class SyncClient {
 
   async getProfile(nameOrId: string): Promise<ProfileInfo> {
     const row = await getProfile(this.db, nameOrId);
-    if (!row) throw new InvalidInputError(`no profile "${nameOrId}"`);
+    if (!row) throw new ProfileNotFoundError(nameOrId);
     return toProfileInfo(row);
   }
 
@@ -214,20 +220,31 @@ export class SyncClient {
         }
         // The actor names the sync it runs; one it did not start (a client of an older version) or one
         // not started yet is looked up on the server.
-        if (!mapped.runningJobId) throw new SyncInProgressError(profile.id, await this.runningJobId(profile.id), { cause: err });
+        if (!mapped.runningJobId) throw new SyncInProgressError(profile.id, await this.runningJobId(profile), { cause: err });
         throw mapped;
       }
     }
   }
 
-  /** The job of the sync running under the profile's sync workflow id, from the run's memo. */
-  private async runningJobId(profileId: string): Promise<string | undefined> {
-    try {
-      const description = await this.temporal.workflow.getHandle(workflowIdForProfile(profileId)).describe();
-      return description.status.name === 'RUNNING' ? ((description.memo?.jobId as string | undefined) ?? undefined) : undefined;
-    } catch {
-      return undefined;
+  /** The job of the sync running under one of the profile's sync workflow ids, from the run's memo. */
+  private async runningJobId(profile: ProfileInfo): Promise<string | undefined> {
+    for (const description of await this.runningSyncs(profile)) {
+      const jobId = description.memo?.jobId as string | undefined;
+      if (jobId) return jobId;
     }
+    return undefined;
+  }
+
+  /** The profile's sync runs that are running: under the id its actor starts syncs with, and under the
+   * one syncs had before (started by an older actor or client, maybe still running). */
+  private async runningSyncs(profile: ProfileInfo) {
+    const ids = [syncIdForProfile(profile.name), workflowIdForProfile(profile.id)];
+    const descriptions = await Promise.all(ids.map((id) =>
+      this.temporal.workflow.getHandle(id).describe().catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      })));
+    return descriptions.filter((d) => d?.status.name === 'RUNNING').map((d) => d!);
   }
 
   /** Starts the profile's actor with the update if it is not running (update-with-start). */
@@ -326,14 +343,15 @@ export class SyncClient {
 
   /**
    * Asks the job's workflow to stop (the cancel signal, with who asks and why: `by` defaults to
-   * 'client'); returns false when the job had already ended. Only the job's own run chain is signalled:
+   * 'client'), then requests cancellation of that run, so it ends as Canceled in the Web UI; returns
+   * false when the job had already ended. Only the job's own run chain is signalled:
    * the current run is described, and signalled by its exact run id if it belongs to the chain; a run
    * that just continued as new is looked up again. A newer job of the same profile is never stopped.
    */
   async cancelSync(jobId: string, request: CancelRequest = {}): Promise<boolean> {
     const job = await this.requireJob(jobId);
     if (isTerminal(job.status)) return false;
-    const payload: CancelRequest = { by: request.by ?? 'client', ...(request.reason ? { reason: request.reason } : {}) };
+    const payload: CancelRequest = { by: request.by ?? 'client', ...(request.reason ? { reason: request.reason } : {}), withRequest: true };
     if (!job.run_id) return this.signalLatest(job.workflow_id, payload);
     for (let attempt = 0; attempt < 5; attempt++) {
       const chain = await jobChain(this.temporal, job);
@@ -343,6 +361,7 @@ export class SyncClient {
       }
       try {
         await this.temporal.workflow.getHandle(job.workflow_id, chain.runId).signal(CANCEL_SIGNAL, payload);
+        await this.requestCancellation(job.workflow_id, chain.runId, payload);
         return true;
       } catch (err) {
         // That run closed between the two calls: continued as new (look again) or ended (then we stop).
@@ -355,10 +374,30 @@ export class SyncClient {
   /** Jobs recorded before run ids were: the latest run under the workflow id, as it always was. */
   private async signalLatest(workflowId: string, payload: CancelRequest): Promise<boolean> {
     try {
-      await this.temporal.workflow.getHandle(workflowId).signal(CANCEL_SIGNAL, payload);
+      const { runId } = await this.temporal.workflow.getHandle(workflowId).describe();
+      await this.temporal.workflow.getHandle(workflowId, runId).signal(CANCEL_SIGNAL, payload);
+      await this.requestCancellation(workflowId, runId, payload);
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Requests cancellation of the run just signalled, with who and why as its reason (the Web UI shows
+   * it, with this client's identity, on the run's cancel-requested event). WorkflowHandle.cancel takes
+   * no reason, so this is its request with one. A run that closed meanwhile needs none. */
+  private async requestCancellation(workflowId: string, runId: string, request: CancelRequest): Promise<void> {
+    try {
+      await this.temporal.workflowService.requestCancelWorkflowExecution({
+        namespace: this.temporal.options.namespace,
+        workflowExecution: { workflowId, runId },
+        identity: this.temporal.options.identity,
+        requestId: randomUUID(),
+        reason: `cancelled by ${request.by ?? 'client'}${request.reason ? `: ${request.reason}` : ''}`,
+      });
+    } catch (err) {
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return;
       throw err;
     }
   }
@@ -391,15 +430,24 @@ export class SyncClient {
     return (await Promise.all(rows.map((row) => reconciledRow(this.reconcileDeps, row)))).map(toSyncJob);
   }
 
-  async isSyncActive(profileIdOrName: string): Promise<boolean> {
-    const profile = await this.getProfile(profileIdOrName);
-    try {
-      const description = await this.temporal.workflow.getHandle(workflowIdForProfile(profile.id)).describe();
-      return description.status.name === 'RUNNING';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
+  /** A page of jobs, newest first (see JobQuery; default 20); those not ended whose run chain has
+   * closed are reconciled first. */
+  async listJobs(query: JobQuery = {}): Promise<Page<SyncJob>> {
+    const page = checkedPage(query, 20);
+    if (query.status !== undefined && !JOB_STATUSES.includes(query.status)) {
+      throw new InvalidInputError(`status must be one of ${JOB_STATUSES.join(', ')}, got "${String(query.status)}"`);
     }
+    const profileId = query.profile === undefined ? undefined : (await this.getProfile(query.profile)).id;
+    if (page.after !== undefined) await this.requireJob(page.after);
+    const filter = { provider: given(query.provider), profileId, status: query.status };
+    const rows = await listJobs(this.db, { ...filter, limit: page.limit, offset: page.offset, after: page.after });
+    const counts = page.count ? await countJobs(this.db, filter, page.after) : undefined;
+    const jobs = (await Promise.all(rows.map((row) => reconciledRow(this.reconcileDeps, row)))).map(toSyncJob);
+    return pageOf(jobs, page, counts, (j) => j.id);
+  }
+
+  async isSyncActive(profileIdOrName: string): Promise<boolean> {
+    return (await this.runningSyncs(await this.getProfile(profileIdOrName))).length > 0;
   }
 
   /**
@@ -489,6 +537,43 @@ export class SyncClient {
     return failedItems(this.db, jobId);
   }
 
+  /** A page of the files a job could not read, in path order (see FailedQuery). */
+  async listFailed(query: FailedQuery): Promise<Page<{ path: string; reason: string }>> {
+    await this.requireJob(query.jobId);
+    const page = checkedPage(query);
+    const filter = { jobId: query.jobId, pathPrefix: given(query.pathPrefix), search: given(query.search) };
+    const items = await failedItems(this.db, filter, page);
+    const counts = page.count ? await countFailed(this.db, filter, page.after) : undefined;
+    return pageOf(items, page, counts, (f) => f.path);
+  }
+
+  /** A page of a profile's tracks, in path order (see TrackQuery). */
+  async listTracks(query: TrackQuery): Promise<Page<Track>> {
+    const profile = await this.getProfile(query.profile);
+    const page = checkedPage(query);
+    const status = query.status ?? 'live';
+    if (!TRACK_STATUSES.includes(status)) throw new InvalidInputError(`status must be live, deleted or all, got "${String(status)}"`);
+    const filter = { profileId: profile.id, status, pathPrefix: given(query.pathPrefix), search: given(query.search) };
+    const after = page.after === undefined ? undefined : await trackKey(this.db, profile.id, page.after);
+    if (page.after !== undefined && !after) throw new InvalidInputError(`after: no track ${page.after} in profile ${profile.name}`);
+    const rows = await trackPage(this.db, filter, { limit: page.limit, offset: page.offset, after });
+    const counts = page.count ? await countTracks(this.db, filter, after) : undefined;
+    return pageOf(rows.map(toTrack), page, counts, (t) => t.id);
+  }
+
+  /** A page of a profile's duplicate groups (see DuplicateQuery): paged by offset, always counted. */
+  async listDuplicates(query: DuplicateQuery): Promise<Page<DuplicateGroup>> {
+    const profile = await this.getProfile(query.profile);
+    const page = checkedPage(query);
+    if (query.kind !== undefined && query.kind !== 'identical' && query.kind !== 'same-audio') {
+      throw new InvalidInputError(`kind must be identical or same-audio, got "${String(query.kind)}"`);
+    }
+    const filter = { profileId: profile.id, kind: query.kind, pathPrefix: given(query.pathPrefix), search: given(query.search) };
+    const { groups, total } = await duplicatePage(this.db, filter, page);
+    const remaining = Math.max(0, total - page.offset - groups.length);
+    return { items: groups, total, remaining, next: null };
+  }
+
   /** Groups of live tracks with identical content, each with its preferred copy. */
   async duplicates(profileIdOrName: string): Promise<DuplicateGroup[]> {
     const profile = await this.getProfile(profileIdOrName);
@@ -501,6 +586,9 @@ export class SyncClient {
     return job;
   }
 }
+
+const TRACK_STATUSES: readonly string[] = ['live', 'deleted', 'all'];
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out', 'needs_review'];
 
 /** A start-now or another update the actor refused, as the client's typed errors. */
 function mapUpdateError(profileId: string, err: unknown): Error {

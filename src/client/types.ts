@@ -82,3 +82,62 @@ export interface ProfileInfo {
   settings: Record<string, unknown>;
   createdAt: Date;
 }
+
+/** One page of a list: the items, how many match in all and after this page, and the key to go on
+ * from. `total` and `remaining` are null when the query asked for no count (`count: false`: a loop
+ * over every page counts nothing). */
+export interface Page<T> {
+  items: T[];
+  total: number | null;
+  remaining: number | null;
+  /** The last item's key, to pass as `after` for the next page; null on the last page. */
+  next: string | null;
+}
+
+/** Paging of a list: `offset` skips that many items; `after` (the `next` of the previous page)
+ * goes on after that item, unaffected by items added or removed before it. Not both. */
+export interface PageQuery {
+  /** 1 to 5,000 (default 50). */
+  limit?: number;
+  offset?: number;
+  after?: string;
+  /** Count `total` and `remaining` (default true). */
+  count?: boolean;
+}
+
+/** Which tracks: `live` (default), `deleted` (tombstones of files that left the listing) or `all`. */
+export type TrackStatus = 'live' | 'deleted' | 'all';
+
+/** Tracks of a profile in path order (then id); `after` is a track id. `pathPrefix` matches the
+ * start of the path as written (`Jazz/` for a folder); `search` finds text in the title, artists,
+ * album or album artist, ignoring case (`%` and `_` are plain characters). */
+export interface TrackQuery extends PageQuery {
+  profile: string;
+  status?: TrackStatus;
+  pathPrefix?: string;
+  search?: string;
+}
+
+/** Duplicate groups of a profile, identical ones first, each kind by first path; a group matches
+ * `pathPrefix` or `search` when one of its tracks does. No `after`: groups are paged by offset. */
+export interface DuplicateQuery extends Omit<PageQuery, 'after'> {
+  profile: string;
+  kind?: 'identical' | 'same-audio';
+  pathPrefix?: string;
+  search?: string;
+}
+
+/** The files a job could not read, in path order; `after` is a path. `search` finds text in the path
+ * or the reason, ignoring case. */
+export interface FailedQuery extends PageQuery {
+  jobId: string;
+  pathPrefix?: string;
+  search?: string;
+}
+
+/** Sync jobs, newest first; `after` is a job id. `profile` is a name or id. */
+export interface JobQuery extends PageQuery {
+  profile?: string;
+  provider?: string;
+  status?: JobStatus;
+}

@@ -23,8 +23,9 @@ export interface SyncWorkflowInput {
   profileId: string;
   mode: SyncMode;
   config: SyncConfig;
-  /** Set when the run continues as new, so the next run picks up where this one was. */
-  resume?: { phase: SyncPhase; counters: Counters; deadlineEpochMs: number };
+  /** Set when the run continues as new, so the next run picks up where this one was (`batches`: how
+   * many batches the job has run, for their summaries; absent in runs recorded before it was carried). */
+  resume?: { phase: SyncPhase; counters: Counters; deadlineEpochMs: number; batches?: number };
 }
 
 /** Who asks a job to stop, and why: the payload of the cancel signal, and what the job records
@@ -33,6 +34,9 @@ export interface SyncWorkflowInput {
 export interface CancelRequest {
   by?: string;
   reason?: string;
+  /** The sender requests cancellation of the run right after this signal (the client and the actor
+   * do), so the run waits for that request and ends as Canceled in the Web UI. Never recorded. */
+  withRequest?: boolean;
 }
 
 /** How a sync ended without failing: `completed`, or `needs_review` when the mass-deletion guard held
@@ -109,7 +113,16 @@ export const SYNC_WORKFLOW_TYPE = 'syncWorkflow';
 export const CANCEL_SIGNAL = 'cancel';
 export const PROGRESS_QUERY = 'progress';
 
-/** One workflow id per profile: Temporal's id-conflict policy is what makes a second start fail. */
+/** One workflow id per profile: Temporal's id-conflict policy is what makes a second start fail. The
+ * profile's actor starts its syncs under `syncIdForProfile` (the name a person knows); syncs started
+ * before it did, and by clients of the version before actors, run under this one, so whoever looks a
+ * sync up goes by its job's recorded workflow id, or tries both. */
 export function workflowIdForProfile(profileId: string): string {
   return `music-sync/${profileId}`;
+}
+
+/** The workflow id of the syncs a profile's actor starts: `music-sync/profile/<name>/sync`, beside the
+ * actor's own `music-sync/profile/<name>` (profile names are unique and never change). */
+export function syncIdForProfile(profileName: string): string {
+  return `music-sync/profile/${profileName}/sync`;
 }

@@ -213,9 +213,40 @@ export async function listUnfinishedJobs(db: Db, limit = 1000): Promise<SyncJobR
   return db.selectFrom('sync_jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').limit(limit).execute();
 }
 
-export async function listJobs(db: Db, filter: { provider?: string; profileId?: string; limit: number }): Promise<SyncJobRow[]> {
-  let q = db.selectFrom('sync_jobs').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
-  if (filter.provider) q = q.where('provider', '=', filter.provider);
-  if (filter.profileId) q = q.where('profile_id', '=', filter.profileId);
+/** Which jobs a list shows. */
+export interface JobFilter {
+  provider?: string | undefined;
+  profileId?: string | undefined;
+  status?: JobStatus | undefined;
+}
+
+function filteredJobs(db: Db, f: JobFilter) {
+  let q = db.selectFrom('sync_jobs');
+  if (f.provider) q = q.where('provider', '=', f.provider);
+  if (f.profileId) q = q.where('profile_id', '=', f.profileId);
+  if (f.status) q = q.where('status', '=', f.status);
+  return q;
+}
+
+/** The key of job `jobId` in list order, compared in the database (a JS Date would lose the
+ * timestamp's microseconds). */
+const keyOf = (jobId: string) => sql`(select k.created_at, k.id from sync_jobs k where k.id = ${jobId})`;
+
+/** Jobs newest first (then by id), from `offset` or after job `after` (keyset). */
+export async function listJobs(db: Db, filter: JobFilter & { limit: number; offset?: number; after?: string }): Promise<SyncJobRow[]> {
+  let q = filteredJobs(db, filter).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
+  if (filter.after) q = q.where(sql<boolean>`(created_at, id) < ${keyOf(filter.after)}`);
+  if (filter.offset) q = q.offset(filter.offset);
   return q.execute();
+}
+
+/** How many jobs match, and how many of them come up to job `upTo` in list order (0 without it). */
+export async function countJobs(db: Db, filter: JobFilter, upTo?: string): Promise<{ total: number; upTo: number }> {
+  const row = await filteredJobs(db, filter)
+    .select([
+      sql<string>`count(*)`.as('total'),
+      (upTo ? sql<string>`count(*) filter (where (created_at, id) >= ${keyOf(upTo)})` : sql<string>`0`).as('up_to'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), upTo: Number(row.up_to) };
 }

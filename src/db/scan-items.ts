@@ -4,6 +4,7 @@ import { PROVIDER_FILE_KEYS, type ProviderChange, type ProviderFile } from '../p
 import { fromColumns, toColumns } from './columns.ts';
 import type { Db } from './connect.ts';
 import type { ScanItem, ScanItemStatus } from './schema.ts';
+import { containsText } from './text-search.ts';
 
 const queued = (jobId: string, f: ProviderFile) => ({ job_id: jobId, ...toColumns(f, PROVIDER_FILE_KEYS) });
 
@@ -149,16 +150,49 @@ export async function setVerdicts(db: Db, pending: number[], filtered: ReadonlyM
   }
 }
 
-export async function failedItems(db: Db, jobId: string): Promise<{ path: string; reason: string }[]> {
-  const rows = await db
+/** Which of a job's failed files a list shows; `search` is text in the path or the reason. */
+export interface FailedFilter {
+  jobId: string;
+  pathPrefix?: string | undefined;
+  search?: string | undefined;
+}
+
+function filteredFailed(db: Db, f: FailedFilter) {
+  let q = db
     .selectFrom('scan_items')
-    .select(['path', 'reason'])
-    .where('job_id', '=', jobId)
+    .where('job_id', '=', f.jobId)
     // A file that failed before and has not changed since is still failed, though not read again.
-    .where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'unchanged'), eb('reason', 'is not', null)])]))
-    .orderBy('path')
-    .execute();
+    .where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'unchanged'), eb('reason', 'is not', null)])]));
+  if (f.pathPrefix) q = q.where(sql<boolean>`starts_with(path, ${f.pathPrefix})`);
+  if (f.search) q = q.where(containsText(f.search, ['path', 'reason']));
+  return q;
+}
+
+/** A page of the job's failed files in path order (a job has one item per path), from `offset` or
+ * after the path `after`; `limit` null: all of them. */
+export async function failedItems(
+  db: Db,
+  filter: string | FailedFilter,
+  page: { limit: number | null; offset?: number; after?: string } = { limit: null },
+): Promise<{ path: string; reason: string }[]> {
+  const f = typeof filter === 'string' ? { jobId: filter } : filter;
+  let q = filteredFailed(db, f).select(['path', 'reason']).orderBy('path');
+  if (page.after !== undefined) q = q.where('path', '>', page.after);
+  if (page.limit !== null) q = q.limit(page.limit);
+  if (page.offset) q = q.offset(page.offset);
+  const rows = await q.execute();
   return rows.map((r) => ({ path: r.path, reason: r.reason ?? 'unknown' }));
+}
+
+/** How many failed files match, and how many of them come up to the path `upTo` (0 without it). */
+export async function countFailed(db: Db, f: FailedFilter, upTo?: string): Promise<{ total: number; upTo: number }> {
+  const row = await filteredFailed(db, f)
+    .select([
+      sql<string>`count(*)`.as('total'),
+      (upTo !== undefined ? sql<string>`count(*) filter (where path <= ${upTo})` : sql<string>`0`).as('up_to'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), upTo: Number(row.up_to) };
 }
 
 /**

@@ -6,6 +6,7 @@ import { fromColumns, toColumns, type Columns } from './columns.ts';
 import type { Db } from './connect.ts';
 import type { TrackRow } from './schema.ts';
 import { samePath } from './paths.ts';
+import { containsText } from './text-search.ts';
 
 /** A track's tags as the columns that store them. */
 export function tagColumns(tags: TrackTags): Columns<FlatTrackTags> {
@@ -94,6 +95,58 @@ export async function liveTracks(db: Db, profileId: string): Promise<TrackRow[]>
     .execute();
 }
 
+/** Which of a profile's tracks a list shows. `pathPrefix` is compared as written (starts_with, no
+ * pattern characters); `search` is text in the title, artists, album or album artist. */
+export interface TrackFilter {
+  profileId: string;
+  status: 'live' | 'deleted' | 'all';
+  pathPrefix?: string | undefined;
+  search?: string | undefined;
+}
+
+function filteredTracks(db: Db, f: TrackFilter) {
+  let q = db.selectFrom('tracks').where('profile_id', '=', f.profileId);
+  if (f.status === 'live') q = q.where('deleted_at', 'is', null);
+  if (f.status === 'deleted') q = q.where('deleted_at', 'is not', null);
+  if (f.pathPrefix) q = q.where(sql<boolean>`starts_with(path, ${f.pathPrefix})`);
+  if (f.search) q = q.where(containsText(f.search, ['title', 'album', 'album_artist'], ['artists']));
+  return q;
+}
+
+/** Where a track stands in list order: its path, then its id (a path can have tombstones too). */
+export interface TrackKey {
+  path: string;
+  id: string;
+}
+
+export async function trackKey(db: Db, profileId: string, trackId: string): Promise<TrackKey | undefined> {
+  return db.selectFrom('tracks').select(['path', 'id']).where('profile_id', '=', profileId).where('id', '=', trackId).executeTakeFirst();
+}
+
+/**
+ * One page of tracks in path order, after `after` (keyset: unaffected by tracks added or deleted
+ * before it) or from `offset`. No index serves this order: a btree on the path would refuse paths
+ * longer than its 2.7 kB row limit, so Postgres sorts the profile's matching rows, keeping only the
+ * page's top rows (a few milliseconds for tens of thousands of tracks).
+ */
+export async function trackPage(db: Db, f: TrackFilter, page: { limit: number; offset?: number; after?: TrackKey }): Promise<TrackRow[]> {
+  let q = filteredTracks(db, f).selectAll().orderBy('path').orderBy('id').limit(page.limit);
+  if (page.after) q = q.where(sql<boolean>`(path, id) > (${page.after.path}::text, ${page.after.id}::text)`);
+  if (page.offset) q = q.offset(page.offset);
+  return q.execute();
+}
+
+/** How many tracks match, and how many of them come up to `upTo` in list order (0 without it). */
+export async function countTracks(db: Db, f: TrackFilter, upTo?: TrackKey): Promise<{ total: number; upTo: number }> {
+  const row = await filteredTracks(db, f)
+    .select([
+      sql<string>`count(*)`.as('total'),
+      (upTo ? sql<string>`count(*) filter (where (path, id) <= (${upTo.path}::text, ${upTo.id}::text))` : sql<string>`0`).as('up_to'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total), upTo: Number(row.up_to) };
+}
+
 /** Kinds of duplicates: byte-identical files, or the same audio stream under different tags. */
 export type DuplicateKind = 'identical' | 'same-audio';
 
@@ -112,21 +165,48 @@ export interface DuplicateGroup {
 const GROUP_COLUMNS = sql`array_agg(path order by path) as paths,
   (array_agg(path order by array_length(string_to_array(path, '/'), 1), length(path), path collate "C"))[1] as preferred`;
 
-/** Identical groups, then same-audio groups, each sorted by first path. */
+/** Which duplicate groups a list shows: a group matches `pathPrefix` or `search` when one of its
+ * tracks does. */
+export interface DuplicateFilter {
+  profileId: string;
+  kind?: DuplicateKind | undefined;
+  pathPrefix?: string | undefined;
+  search?: string | undefined;
+}
+
+/** Identical groups, then same-audio groups, each by first path (code-point order); a page of them
+ * (`limit` null: all) with the number of groups that match. */
+export async function duplicatePage(
+  db: Db,
+  f: DuplicateFilter,
+  page: { limit: number | null; offset?: number },
+): Promise<{ groups: DuplicateGroup[]; total: number }> {
+  const matches = sql`bool_or(${f.pathPrefix ? sql`starts_with(path, ${f.pathPrefix})` : sql`true`})
+    and bool_or(${f.search ? containsText(f.search, ['title', 'album', 'album_artist'], ['artists']) : sql`true`})`;
+  const identical = sql`
+    select 'identical' as kind, content_hash as hash, ${GROUP_COLUMNS}, ${matches} as matches from tracks
+    where profile_id = ${f.profileId} and deleted_at is null
+    group by content_hash having count(*) > 1`;
+  const sameAudio = sql`
+    select 'same-audio' as kind, audio_hash as hash, ${GROUP_COLUMNS}, ${matches} as matches from tracks
+    where profile_id = ${f.profileId} and deleted_at is null and audio_hash_scope = 'stream'
+    group by audio_hash having count(distinct content_hash) > 1`;
+  const kinds = f.kind === 'identical' ? identical : f.kind === 'same-audio' ? sameAudio : sql`${identical} union all ${sameAudio}`;
+  // One row whatever the page: the count stays right past the last group.
+  const row = await sql<{ total: string; groups: DuplicateGroup[] }>`
+    with g as (select kind, hash, paths, preferred from (${kinds}) k where matches)
+    select (select count(*) from g) as total, coalesce((
+      select json_agg(p order by p.kind = 'same-audio', p.paths[1] collate "C") from (
+        select * from g order by kind = 'same-audio', paths[1] collate "C"
+        ${page.limit === null ? sql`` : sql`limit ${page.limit}`} offset ${page.offset ?? 0}) p
+    ), '[]') as groups`.execute(db);
+  const result = row.rows[0]!;
+  return { groups: result.groups, total: Number(result.total) };
+}
+
+/** Every group: identical groups, then same-audio groups, each sorted by first path. */
 export async function duplicateGroups(db: Db, profileId: string): Promise<DuplicateGroup[]> {
-  const identical = await sql<{ hash: string; paths: string[]; preferred: string }>`
-    select content_hash as hash, ${GROUP_COLUMNS} from tracks
-    where profile_id = ${profileId} and deleted_at is null
-    group by content_hash having count(*) > 1`.execute(db);
-  const sameAudio = await sql<{ hash: string; paths: string[]; preferred: string }>`
-    select audio_hash as hash, ${GROUP_COLUMNS} from tracks
-    where profile_id = ${profileId} and deleted_at is null and audio_hash_scope = 'stream'
-    group by audio_hash having count(distinct content_hash) > 1`.execute(db);
-  const byFirstPath = (a: DuplicateGroup, b: DuplicateGroup) => (a.paths[0]! < b.paths[0]! ? -1 : 1);
-  return [
-    ...identical.rows.map((r) => ({ kind: 'identical' as const, ...r })).sort(byFirstPath),
-    ...sameAudio.rows.map((r) => ({ kind: 'same-audio' as const, ...r })).sort(byFirstPath),
-  ];
+  return (await duplicatePage(db, { profileId }, { limit: null })).groups;
 }
 
 /** Duplicate groups of both kinds. */

@@ -6,6 +6,8 @@ import {
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { defaultTempDir, sweepTempFiles } from '../providers/remote/temp-files.ts';
 import { SYNC_TASK_QUEUE } from '../contract/sync.ts';
+import { jobLogAttributes } from '../observe/log-attributes.ts';
+import { UNTRACED_SINKS, WORKFLOW_INTERCEPTOR_MODULES, type WorkerTracing } from '../observe/tracing.ts';
 
 
 /** How often an activity with a heartbeat timeout heartbeats while this worker lives, whatever its code
@@ -44,7 +46,8 @@ function keepAlive(ctx: Context): ActivityInterceptors {
 export const ACTIVITY_HEARTBEAT_TUNING: Pick<WorkerOptions, 'maxHeartbeatThrottleInterval' | 'defaultHeartbeatThrottleInterval' | 'interceptors'> = {
   maxHeartbeatThrottleInterval: '2s',
   defaultHeartbeatThrottleInterval: '2s',
-  interceptors: { activity: [keepAlive] },
+  // jobLogAttributes: activities' log lines name their job and profile.
+  interceptors: { activity: [keepAlive, jobLogAttributes] },
 };
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -52,9 +55,11 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 /** A spooled file older than this belongs to no live read. */
 const STALE_TEMP_FILE_MS = 6 * 60 * 60 * 1000;
 
-/** Bundles the workflow code once (tests share one bundle across workers). */
+/** Bundles the workflow code once (tests share one bundle across workers), with the tracing
+ * interceptors whether tracing is on or not: a run is traced by how it was started, so its replay never
+ * depends on the settings of the worker. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES], logger: quietBundlerLogger });
 }
 
 /** The activities' dependencies (database, providers, network policy) and where the worker polls. */
@@ -64,10 +69,12 @@ export interface SyncWorkerOptions extends ActivityDeps {
   taskQueue?: string;
   workflowBundle?: WorkflowBundleWithSourceMap;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Traces of workflows and activities. */
+  tracing?: WorkerTracing;
 }
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<Worker> {
-  const { db, providers, networkPolicy, secretBox, actors } = options;
+  const { db, providers, networkPolicy, secretBox, actors, tracing, metrics } = options;
   const tempDir = options.tempDir ?? defaultTempDir();
   // Spooled files a killed worker left behind (a live worker's are a few minutes old at most).
   await sweepTempFiles(tempDir, STALE_TEMP_FILE_MS).catch(() => 0);
@@ -75,10 +82,12 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Work
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? SYNC_TASK_QUEUE,
-    activities: createActivities({ db, providers, networkPolicy, secretBox, tempDir, actors }),
+    activities: createActivities({ db, providers, networkPolicy, secretBox, tempDir, actors, metrics }),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     ...ACTIVITY_HEARTBEAT_TUNING,
+    ...(tracing ? { interceptors: { activity: [...tracing.activityInterceptors, ...ACTIVITY_HEARTBEAT_TUNING.interceptors!.activity!] } } : {}),
+    sinks: tracing?.sinks ?? UNTRACED_SINKS,
   });
 }
 

@@ -1,7 +1,7 @@
 import {
   allHandlersFinished, ApplicationFailure, ChildWorkflowFailure, condition, continueAsNew, defineQuery, defineSignal,
-  defineUpdate, log, ParentClosePolicy, proxyActivities, setCurrentDetails, setHandler, sleep, startChild, uuid4,
-  workflowInfo, type ChildWorkflowHandle,
+  defineUpdate, getExternalWorkflowHandle, log, ParentClosePolicy, patched, proxyActivities, setCurrentDetails, setHandler,
+  sleep, startChild, uuid4, workflowInfo, type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { ActorActivities } from '../activities/actor.ts';
 import {
@@ -12,7 +12,7 @@ import {
 import { backoffMs, needsAPerson } from '../contract/actor-policy.ts';
 import { resolveConfig, type SyncConfig } from '../contract/config.ts';
 import { MODE_ATTR, PROFILE_ATTR, PROVIDER_ATTR } from '../contract/search-attributes.ts';
-import { workflowIdForProfile, type CancelRequest, type JobStatus, type SyncMode } from '../contract/sync.ts';
+import { syncIdForProfile, workflowIdForProfile, type CancelRequest, type JobStatus, type SyncMode } from '../contract/sync.ts';
 import { describeState } from './profile-details.ts';
 import { syncOutcome, type SyncOutcome } from './sync-outcome.ts';
 import { cancelSignal, syncWorkflow } from './sync.ts';
@@ -28,6 +28,15 @@ export const stateQuery = defineQuery<ProfileState>(STATE_QUERY);
 /** A run of the actor hands over to a new one past this many history events (or when the server
  * suggests it), between syncs. */
 const HISTORY_EVENTS_PER_RUN = 2_000;
+
+/** Since this patch the actor starts its syncs under `music-sync/profile/<name>/sync` (the name a person
+ * knows) rather than `music-sync/<profile id>`, and a sync still running under the old id (started by a
+ * client of an older version, or by this actor before the patch) holds the profile until it ends. */
+const SYNC_ID_BY_NAME = 'sync-id-by-profile-name';
+
+/** Since this patch `cancelCurrent` also requests cancellation of the sync after its cancel signal, so
+ * the sync ends as Canceled in the Web UI (the signal says who and why). */
+const CANCEL_REQUESTS_CANCELLATION = 'cancel-current-requests-cancellation';
 
 const MODES: readonly SyncMode[] = ['full', 'incremental'];
 const SOURCES: readonly RequestSource[] = ['client', 'cli', 'schedule', 'watch', 'push'];
@@ -140,12 +149,12 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
     return !paused && (backoffUntil === undefined || Date.now() >= backoffUntil);
   };
 
-  const inProgress = (): ApplicationFailure =>
+  const inProgress = (runningJobId = current?.jobId): ApplicationFailure =>
     ApplicationFailure.create({
-      message: `a sync of profile ${input.profileName} is already running${current ? ` (job ${current.jobId})` : ''}`,
+      message: `a sync of profile ${input.profileName} is already running${runningJobId ? ` (job ${runningJobId})` : ''}`,
       type: 'SyncInProgress',
       nonRetryable: true,
-      details: [{ profileId: input.profileId, runningJobId: current?.jobId }],
+      details: [{ profileId: input.profileId, runningJobId }],
     });
 
   const gone = (): ApplicationFailure =>
@@ -153,7 +162,16 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
 
   setHandler(requestSyncSignal, absorb, { description: 'Ask for a sync ({ mode, source, reason?, asOf? }); never refused: requests that meet become one sync.' });
   setHandler(cancelCurrentSignal, (request) => {
-    if (current) void current.handle.signal(cancelSignal, request ?? {}).catch(() => undefined);
+    if (!current) return;
+    const child = current.handle;
+    if (!patched(CANCEL_REQUESTS_CANCELLATION)) {
+      void child.signal(cancelSignal, request ?? {}).catch(() => undefined);
+      return;
+    }
+    // Who and why first, then the request that makes the sync end as Canceled.
+    const who: CancelRequest = { by: request?.by ?? 'actor', ...(request?.reason ? { reason: request.reason } : {}), withRequest: true };
+    void child.signal(cancelSignal, who).catch(() => undefined);
+    void getExternalWorkflowHandle(child.workflowId).cancel().catch(() => undefined);
   }, { description: 'Cancel the sync under way ({ by?, reason? }).' });
   setHandler(scheduleSignal, (info) => {
     schedule = info ?? undefined;
@@ -218,6 +236,7 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       else log.warn('sync request dropped: its settings are invalid', { message: (err as Error).message });
       return;
     }
+    const byName = patched(SYNC_ID_BY_NAME);
     const plan = await prepareSync({ profileId: input.profileId, mode: request.mode });
     if (!plan) {
       profileGone = true;
@@ -225,7 +244,13 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       return;
     }
     const jobId = uuid4();
-    const workflowId = workflowIdForProfile(input.profileId);
+    const workflowId = byName ? syncIdForProfile(input.profileName) : workflowIdForProfile(input.profileId);
+    const heldBy = byName ? plan.heldBy : undefined;
+    if (heldBy) {
+      // A sync under the profile's old workflow id is running: this request waits for it.
+      await waitBehind(request, from, heldBy);
+      return;
+    }
     let handle: ChildWorkflowHandle<typeof syncWorkflow>;
     try {
       handle = await startChild(syncWorkflow, {
@@ -250,11 +275,7 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
       // (The class lives in @temporalio/common, which workflow code does not import.)
       if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
       // A sync started outside the actor holds the profile: it is running, so this request waits for it.
-      if (from) from.error = inProgress();
-      else {
-        absorb({ mode: request.mode, source: request.source, ...(request.reason ? { reason: request.reason } : {}), ...(request.config ? { config: request.config } : {}) });
-        await sleep('30s');
-      }
+      await waitBehind(request, from);
       return;
     }
     current = { jobId, mode: plan.mode, source: request.source, startedAt: Date.now(), handle };
@@ -273,6 +294,16 @@ export async function profileWorkflow(input: ProfileActorInput): Promise<void> {
     const ran = current;
     current = undefined;
     settle(ran, outcome);
+  };
+
+  /** A sync the actor did not start holds the profile: a start-now is refused naming it (when known),
+   * a request is kept and looked at again in a while. */
+  const waitBehind = async (request: { mode: SyncMode; source: RequestSource; config?: Partial<SyncConfig>; reason?: string }, from?: Claim, runningJobId?: string) => {
+    if (from) from.error = inProgress(runningJobId);
+    else {
+      absorb({ mode: request.mode, source: request.source, ...(request.reason ? { reason: request.reason } : {}), ...(request.config ? { config: request.config } : {}) });
+      await sleep('30s');
+    }
   };
 
   const settle = (ran: { jobId: string; mode: SyncMode; startedAt: number }, outcome: SyncOutcome) => {

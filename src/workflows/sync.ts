@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType, ApplicationFailure, CancellationScope, CancelledFailure, condition, continueAsNew, defineQuery,
-  defineSignal, isCancellation, log, patched, proxyActivities, setHandler, sleep, workflowInfo, allHandlersFinished,
+  defineSignal, isCancellation, log, patched, proxyActivities, setCurrentDetails, setHandler, sleep, workflowInfo,
+  allHandlersFinished,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.ts';
 import { gracePeriodMs } from '../contract/config.ts';
@@ -9,6 +10,7 @@ import { CANCEL_SIGNAL, PROGRESS_QUERY } from '../contract/sync.ts';
 import type {
   CancelRequest, JobStatus, SyncPhase, SyncProgress, SyncResult, SyncWorkflowInput, TerminalStatus,
 } from '../contract/sync.ts';
+import { describeSync, summaries } from './sync-details.ts';
 
 export const cancelSignal = defineSignal<[CancelRequest?]>(CANCEL_SIGNAL);
 export const progressQuery = defineQuery<SyncProgress>(PROGRESS_QUERY);
@@ -25,6 +27,15 @@ const WORKFLOW_RECORDS_PHASES = 'workflow-records-phases';
  * of being dropped with the run; and a cancellation request while the job is being completed lets it
  * complete. */
 const SETTLED_STOPS = 'settled-stops';
+
+/** Since this patch a cancelled run ends as Canceled in the Web UI whenever a cancellation request came
+ * (alone, or after a cancel signal that announced it: the run waits for it), with a CancelledFailure
+ * naming who cancelled it and why; a cancel signal alone still ends it with the SyncCancelled failure. */
+const CANCELED_IN_WEB_UI = 'cancel-ends-canceled';
+
+/** How long a cancel signal that announced a cancellation request waits for it (it is sent right
+ * after the signal, so it normally comes within milliseconds). */
+const ANNOUNCED_REQUEST_WAIT = '1 minute';
 
 function activities(input: SyncWorkflowInput, settlesStops: boolean) {
   const retry = {
@@ -67,6 +78,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
   const info = workflowInfo();
   const recordsPhases = patched(WORKFLOW_RECORDS_PHASES);
   const settlesStops = patched(SETTLED_STOPS);
+  const endsCanceled = patched(CANCELED_IN_WEB_UI);
+  /** The run's root scope: cancelled by a cancellation request. */
+  const root = CancellationScope.current();
   const { short, long } = activities(input, settlesStops);
   const counters: Counters = { ...(input.resume?.counters ?? ZERO_COUNTERS) };
   let phase: SyncPhase = input.resume?.phase ?? 'queued';
@@ -74,11 +88,19 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
   let stopReason: 'cancelled' | 'timeout' | undefined;
   /** Who asked the job to stop, and why (the first to ask). */
   let cancel: CancelRequest | undefined;
+  /** The cancel signal said a cancellation request follows it. */
+  let requestFollows = false;
+  /** Batches the job has run, across its runs (numbers their summaries). */
+  let batches = input.resume?.batches ?? 0;
+
+  /** The Web UI's current details of the run (no history event: the metadata query answers them). */
+  const show = (): void => setCurrentDetails(describeSync({ phase, status, counters, ...(cancel ? { cancel } : {}) }));
 
   /** The job's counters as an activity last reported them. Parallel batches may report out of order;
    * a report with fewer items processed is the older one and is ignored. */
   const report = (latest: Counters | undefined): void => {
     if (latest && latest.itemsProcessed >= counters.itemsProcessed) Object.assign(counters, latest);
+    show();
   };
 
   const deadlineEpochMs =
@@ -87,12 +109,14 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       gracePeriodMs(input.config.syncTimeoutSecs);
 
   setHandler(progressQuery, () => ({ jobId: input.jobId, phase, status, counters: { ...counters } }));
+  show();
 
   const work = new CancellationScope();
   setHandler(cancelSignal, (request) => {
     if (!stopReason) {
       stopReason = 'cancelled';
       cancel = { by: request?.by ?? 'signal', ...(request?.reason ? { reason: request.reason } : {}) };
+      requestFollows = request?.withRequest === true;
     }
     work.cancel();
   });
@@ -107,6 +131,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
 
   const enter = async (next: SyncPhase): Promise<void> => {
     phase = next;
+    show();
     if (next !== 'validate' || recordsPhases) await short.enterPhase({ jobId: input.jobId, phase: next });
   };
 
@@ -114,11 +139,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
   const complete = async (ending: TerminalStatus, error?: { message: string; kind: string; recoverable: boolean }) => {
     if (ending === 'completed' && !recordsPhases) await enter('complete');
     phase = 'complete';
-    const final = await short.completeJob({
+    const final = await short.completeJob.executeWithOptions({ summary: summaries.complete(ending, cancel) }, [{
       jobId: input.jobId, status: ending, ...(error ? { error } : {}), ...(ending === 'cancelled' && cancel ? { cancel } : {}),
-    });
+    }]);
     status = final.status ?? ending;
     Object.assign(counters, final.counters);
+    show();
     return final;
   };
 
@@ -126,7 +152,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
   const processLoop = async (slot: number, slots: number): Promise<'continue' | 'done'> => {
     for (;;) {
       if (stopLoops) return 'continue';
-      const batch = await long.processBatch({
+      batches += 1;
+      const summary = summaries.batch(batches, slot, slots, input.config.batchSize);
+      const batch = await long.processBatch.executeWithOptions({ summary }, [{
         jobId: input.jobId,
         batchSize: input.config.batchSize,
         concurrency: input.config.maxConcurrentDownloads,
@@ -134,7 +162,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
         readStallTimeoutMs: input.config.readStallTimeoutMs,
         progressEvery: input.config.progressEvery,
         ...(slots > 1 ? { slot, slots } : {}),
-      });
+      }]);
       report(batch.counters);
       if (batch.remaining === 0 || batch.processed === 0) return 'done';
       const now = workflowInfo();
@@ -170,9 +198,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
       await enter('validate');
       await short.validateSession({ jobId: input.jobId, wifiOnly: input.config.wifiOnly });
       await enter('discover');
-      report((await long.discover({ jobId: input.jobId, pageSize: input.config.listPageSize, mode: input.mode })).counters);
+      const listing = { jobId: input.jobId, pageSize: input.config.listPageSize, mode: input.mode };
+      report((await long.discover.executeWithOptions({ summary: summaries.discover(input.mode) }, [listing])).counters);
       await enter('filter');
-      report((await long.filter({ jobId: input.jobId, maxFileSize: input.config.maxFileSize, mode: input.mode })).counters);
+      const filtering = { jobId: input.jobId, maxFileSize: input.config.maxFileSize, mode: input.mode };
+      report((await long.filter.executeWithOptions({ summary: summaries.filter(input.mode, counters.itemsDiscovered) }, [filtering])).counters);
       await enter('process');
     }
     if (phase === 'process') {
@@ -185,20 +215,21 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     }
     report(
       (
-        await long.resolveConflicts({
+        await long.resolveConflicts.executeWithOptions({ summary: summaries.resolve(input.config.confirmDeletions) }, [{
           jobId: input.jobId,
           massDeleteRatio: input.config.massDeleteRatio,
           massDeleteMinTracks: input.config.massDeleteMinTracks,
           confirmDeletions: input.config.confirmDeletions,
-        })
+        }])
       ).counters,
     );
     return 'done';
   };
 
   /** Ends a stopped job (cancelled, or timed out at the graceful deadline) and the run with it. A
-   * cancellation request (Web UI, `temporal workflow cancel`) ends the run as Cancelled; our cancel signal
-   * is not a request in Temporal's eyes, so that run ends with a typed SyncCancelled failure. */
+   * cancellation request (Web UI, `temporal workflow cancel`, the client's and the actor's cancel after
+   * their signal) ends the run as Canceled; a cancel signal alone is not a request in Temporal's eyes,
+   * so that run ends with a typed SyncCancelled failure. */
   const endStopped = async (err: unknown): Promise<never> => {
     const timedOut = stopReason === 'timeout';
     if (!stopReason && settlesStops) cancel ??= { by: 'cancellation request' };
@@ -208,6 +239,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
         timedOut ? { message: `sync did not finish within ${input.config.syncTimeoutSecs} s`, kind: 'timeout', recoverable: true } : undefined,
       ),
     );
+    if (endsCanceled && !timedOut) {
+      if (requestFollows && !root.consideredCancelled) {
+        await CancellationScope.nonCancellable(() => condition(() => root.consideredCancelled, ANNOUNCED_REQUEST_WAIT));
+      }
+      if (root.consideredCancelled) {
+        const who = cancel ?? { by: 'cancellation request' };
+        throw new CancelledFailure(`sync cancelled by ${who.by}${who.reason ? `: ${who.reason}` : ''}`);
+      }
+    }
     if (timedOut) {
       throw ApplicationFailure.create({
         message: `sync timed out after ${input.config.syncTimeoutSecs} s; processed ${counters.itemsProcessed} items`,
@@ -238,7 +278,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     deadline.cancel();
     if (!settlesStops) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs } });
+      return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs, batches } });
     }
     // A cancel that came after the last batch (signal or request) ends the job here: the next run would
     // never hear of it.
@@ -251,7 +291,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncResult
     }
     if (!requested && CancellationScope.current().consideredCancelled) requested = new CancelledFailure('sync cancelled');
     if (stopReason || requested) return endStopped(requested ?? new CancelledFailure('sync cancelled'));
-    return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs } });
+    return continueAsNew<typeof syncWorkflow>({ ...input, resume: { phase, counters, deadlineEpochMs, batches } });
   }
 
   // Once resolved, the job completes: a cancel that comes now is too late to undo its deletions.

@@ -6,6 +6,7 @@ import { copyFile, mkdir, mkdtemp, rename, rm, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { EXIT_NOT_FOUND } from '../../src/cli/args.ts';
 import { generateLibrary } from '../../src/testing/fixtures.ts';
 import { runCli as runBinary } from '../helpers/cli.ts';
 
@@ -64,7 +65,7 @@ describe('music-sync command line', () => {
     const dataDir = await tempDir('music-sync-cli-data-');
     const jobId = randomUUID();
     const status = await runCli(['status', jobId, '--data-dir', dataDir]);
-    assert.equal(status.code, 1, status.stderr);
+    assert.equal(status.code, EXIT_NOT_FOUND, status.stderr);
     assert.equal(status.stdout, '');
     assert.equal(status.stderr.trim(), `music-sync: no sync job ${jobId}`);
   });

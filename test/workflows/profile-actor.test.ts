@@ -13,10 +13,11 @@ import { createActivities } from '../../src/activities/index.ts';
 import { actorRequests } from '../../src/client/actor-requests.ts';
 import { SyncInProgressError } from '../../src/client/errors.ts';
 import { SyncClient } from '../../src/client/sync-client.ts';
-import { actorIdForProfile, type ProfileState, type SyncRequest } from '../../src/contract/actor.ts';
+import { actorIdForProfile, CANCEL_CURRENT_SIGNAL, type ProfileState, type SyncRequest } from '../../src/contract/actor.ts';
 import { BACKOFF_FIRST_MS } from '../../src/contract/actor-policy.ts';
 import { ACTIVITY_HEARTBEAT_TUNING, bundleWorkflows } from '../../src/workers/worker.ts';
 import { startTestDb, type TestDb } from '../helpers/db.ts';
+import { startSyncDirectly } from '../helpers/legacy-start.ts';
 import { faultyRegistry, newFaults, type Faults } from '../helpers/providers.ts';
 import { createTimeSkippingEnv } from '../helpers/temporal.ts';
 
@@ -62,6 +63,7 @@ after(async () => {
 
 interface Harness {
   sync: SyncClient;
+  taskQueue: string;
   worker: Worker;
   faults: Faults;
   profile: { id: string; name: string };
@@ -91,7 +93,7 @@ async function harness(name: string, files: number, faults: Faults, on: TestWork
   actors.push({ on, id: actorIdForProfile(profile.name) });
   const sink = actorRequests(on.client, { taskQueue, searchAttributes: false });
   return {
-    sync, worker, faults, profile, root,
+    sync, worker, faults, profile, root, taskQueue,
     request: (request) => sink(profile, request),
     state: () => sync.profileState(profile.name),
     jobs: () =>
@@ -124,7 +126,7 @@ describe('profile actor', () => {
     const h = await harness('start-now', 6, newFaults({ openDelayMs: 200 }));
     await h.worker.runUntil(async () => {
       const started = await h.sync.startFullSync(h.profile.id);
-      assert.equal(started.workflowId, `music-sync/${h.profile.id}`, 'the job keeps the profile\'s sync workflow id');
+      assert.equal(started.workflowId, `music-sync/profile/${h.profile.name}/sync`, 'the sync is named after the profile');
       const job = await h.sync.getStatus(started.jobId);
       assert.equal(job.requestedBy, 'client', 'the job is recorded before the answer, with who asked');
       await assert.rejects(h.sync.startIncrementalSync(h.profile.id).catch((err) => {
@@ -293,6 +295,47 @@ describe('profile actor', () => {
     });
   });
 
+  test('cancelCurrent ends the sync as Canceled, recording who and why; the actor counts it as cancelled', { timeout: 120_000 }, async () => {
+    const h = await harness('cancel-current', 10, newFaults({ openDelayMs: 200 }));
+    await h.worker.runUntil(async () => {
+      const started = await h.sync.startFullSync(h.profile.id, { batchSize: 2, maxConcurrentDownloads: 1, parallelBatches: 1 });
+      await waitFor(async () => (await h.sync.getStatus(started.jobId)).itemsProcessed >= 2, 'a first batch');
+      await env.client.workflow.getHandle(actorIdForProfile(h.profile.name)).signal(CANCEL_CURRENT_SIGNAL, { by: 'test', reason: 'through the actor' });
+      await assert.rejects(h.sync.waitForResult(started.jobId), (err: unknown) => (err as Error).name === 'CancelledError');
+      assert.equal((await env.client.workflow.getHandle(started.workflowId).describe()).status.name, 'CANCELLED');
+      const job = await h.sync.getStatus(started.jobId);
+      assert.deepEqual([job.status, job.cancelledBy, job.cancelReason], ['cancelled', 'test', 'through the actor']);
+      const state = await settled(h, 'the cancel to settle');
+      assert.deepEqual([state.status, state.last?.status, state.failures], ['idle', 'cancelled', 0], 'a cancel is not a failure');
+      await saveHistory('cancel-current', actorIdForProfile(h.profile.name));
+    });
+  });
+
+  test('a sync running under the profile\'s old workflow id holds the profile until it ends', { timeout: 120_000 }, async () => {
+    const h = await harness('old-id', 12, newFaults({ openDelayMs: 200 }));
+    await h.worker.runUntil(async () => {
+      // Started as a client of the version before profile actors did, on the queue the worker polls.
+      const old = await startSyncDirectly(env.client, testDb.db, { profileId: h.profile.id, taskQueue: h.taskQueue, config: { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 1 } });
+      assert.equal(old.workflowId, `music-sync/${h.profile.id}`);
+      await waitFor(async () => (await h.sync.getStatus(old.jobId)).itemsProcessed >= 4, 'the old sync\'s first batch');
+      assert.equal(await h.sync.isSyncActive(h.profile.name), true, 'found under its old id');
+      await assert.rejects(h.sync.startFullSync(h.profile.id), (err: unknown) => {
+        assert.ok(err instanceof SyncInProgressError, `got ${(err as Error).name}: ${(err as Error).message}`);
+        assert.equal(err.runningJobId, old.jobId);
+        return true;
+      });
+      // Cancelled while its next batch (4 × 200 ms) surely runs: a cancel that races the scheduling of an
+      // activity trips the Java test server.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await h.sync.cancelSync(old.jobId, { by: 'test', reason: 'old id' }), true, 'cancelled by its recorded workflow id');
+      await assert.rejects(h.sync.waitForResult(old.jobId), (err: unknown) => (err as Error).name === 'CancelledError');
+      assert.equal((await env.client.workflow.getHandle(old.workflowId).describe()).status.name, 'CANCELLED');
+      const next = await h.sync.startFullSync(h.profile.id);
+      assert.equal(next.workflowId, `music-sync/profile/${h.profile.name}/sync`);
+      assert.equal((await h.sync.waitForResult(next.jobId)).status, 'completed');
+    });
+  });
+
   test('continue-as-new carries the pending requests and the state; no request is lost', { timeout: 180_000 }, async () => {
     const h = await harness('continue', 2, newFaults());
     await h.worker.runUntil(async () => {
@@ -320,10 +363,14 @@ describe('profile actor', () => {
   });
 });
 
+/** The generation of the actor's code the saved histories are recorded with: raise it with every change
+ * behind `patched()` (actor-v2: syncs named after the profile, cancelCurrent requests cancellation). */
+const ACTOR_HISTORY_GENERATION = 'actor-v2';
+
 /** UPDATE_HISTORIES=1 saves the actor's history for the replay test (test/workflows/replay.test.ts). */
 async function saveHistory(name: string, workflowId: string, runId?: string, on: TestWorkflowEnvironment = env): Promise<void> {
   if (!process.env.UPDATE_HISTORIES) return;
   const history = await on.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(history).finish();
-  await writeFile(path.join(import.meta.dirname, '..', 'histories', `actor-v1-${name}.history.bin`), bytes);
+  await writeFile(path.join(import.meta.dirname, '..', 'histories', `${ACTOR_HISTORY_GENERATION}-${name}.history.bin`), bytes);
 }

@@ -5,9 +5,13 @@
 // - v3-*: before stops were settled before the job's ending (patch 'settled-stops');
 // - v4-*: before the short activities had a heartbeat timeout (the same commands with another
 //   attribute, which replay does not compare, so no patch);
-// - v5-*: today's.
+// - v5-*: before a cancelled run ended as Canceled (patch 'cancel-ends-canceled'; since then activities
+//   also carry summaries, user metadata that replay does not compare);
+// - v6-*: today's.
 // - actor-v1-*: the profile actor (`profileWorkflow`), recorded by test/workflows/profile-actor.test.ts with
-//   UPDATE_HISTORIES=1; a change to it goes behind `patched()` and records actor-v2-* beside them. A change behind a new patch raises HISTORY_GENERATION in test/workflows/sync-workflow.test.ts and
+//   UPDATE_HISTORIES=1, before its syncs were named after the profile (patch 'sync-id-by-profile-name')
+//   and its cancelCurrent requested cancellation (patch 'cancel-current-requests-cancellation');
+// - actor-v2-*: today's actor. A change to it goes behind `patched()` and records actor-v3-* beside them. A change behind a new patch raises HISTORY_GENERATION in test/workflows/sync-workflow.test.ts and
 //   records the next generation with `UPDATE_HISTORIES=1 node --test test/workflows/sync-workflow.test.ts`.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -30,7 +34,7 @@ before(async () => {
 
 test('saved histories replay without non-determinism', { timeout: 120_000 }, async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.history.bin')).sort();
-  for (const generation of ['v1', 'v2', 'v3', 'v4', 'v5', 'actor-v1']) {
+  for (const generation of ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'actor-v1', 'actor-v2']) {
     assert.ok(files.filter((f) => f.startsWith(`${generation}-`)).length >= 4, `expected saved ${generation} histories in ${DIR}`);
   }
   for (const file of files) {

@@ -137,7 +137,7 @@ async function activityTypes(workflowId: string): Promise<string[]> {
 
 /** The generation of the workflow code the saved histories are recorded with: raise it with every
  * change behind `patched()`, so the histories of each generation stay beside the newer ones. */
-const HISTORY_GENERATION = 'v5';
+const HISTORY_GENERATION = 'v6';
 
 /** UPDATE_HISTORIES=1 saves the run's history for the replay test (test/workflows/replay.test.ts). The
  * job's run is the profile actor's child under the profile's sync workflow id: its latest run there. */
@@ -148,6 +148,24 @@ async function saveHistory(name: string, workflowId: string): Promise<void> {
   assert.equal(type, SYNC_WORKFLOW_TYPE, `the history saved as ${name} is the sync's own`);
   const bytes = temporal.api.history.v1.History.encode(history).finish();
   await writeFile(path.join(import.meta.dirname, '..', 'histories', `${HISTORY_GENERATION}-${name}.history.bin`), bytes);
+}
+
+/** The run's current details, as the Web UI reads them (the workflow metadata query). */
+async function currentDetails(workflowId: string): Promise<string> {
+  const metadata = await env.client.workflow.getHandle(workflowId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  return metadata.currentDetails ?? '';
+}
+
+/** Each scheduled activity's type and summary, in order. */
+async function activitySummaries(workflowId: string): Promise<{ type: string; summary: string | undefined }[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => {
+    const data = e.userMetadata?.summary?.data;
+    return {
+      type: e.activityTaskScheduledEventAttributes!.activityType!.name!,
+      summary: data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : undefined,
+    };
+  });
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
@@ -162,11 +180,19 @@ describe('syncWorkflow (time-skipping)', () => {
   test('runs the phases in order and records them as events', { timeout: 120_000 }, async () => {
     const h = await harness('phases', 12, newFaults());
     // The progress query is answered by a worker, so it is asked while this one still runs.
-    const [started, result, progress] = await h.worker.runUntil(async () => {
+    const [started, result, progress, details] = await h.worker.runUntil(async () => {
       const started = await h.sync.startFullSync(h.profileId, { batchSize: 5, parallelBatches: 1 });
       const result = await h.sync.waitForResult(started.jobId);
-      return [started, result, await h.sync.progress(started.jobId)] as const;
+      return [started, result, await h.sync.progress(started.jobId), await currentDetails(started.workflowId)] as const;
     });
+    assert.equal(started.workflowId, 'music-sync/profile/phases/sync', 'named after the profile');
+    const outcomes = `${result.counters.itemsAdded} added${result.counters.itemsFailed ? `, ${result.counters.itemsFailed} failed` : ''}`;
+    assert.match(details, new RegExp(`^\\*\\*completed\\*\\* — 12 of 12 files, [\\d.]+ (B|KiB|MiB) read\n\n${outcomes}$`));
+    const summaries = (await activitySummaries(started.workflowId)).filter((a) => a.type !== 'enterPhase' && a.type !== 'startJob' && a.type !== 'validateSession');
+    assert.deepEqual(summaries.map((a) => a.summary), [
+      'discover (full)', 'filter (full): 13 files listed', 'batch 1, up to 5 files', 'batch 2, up to 5 files', 'batch 3, up to 5 files',
+      'resolve: deletions and duplicate groups', 'complete: completed',
+    ]);
     assert.equal(result.status, 'completed');
     assert.equal(result.counters.itemsDiscovered, 13);
     assert.equal(result.counters.itemsFiltered, 1);
@@ -242,6 +268,8 @@ describe('syncWorkflow (time-skipping)', () => {
       const started = await h.worker.runUntil(async () => {
         const started = await h.sync.startFullSync(h.profileId, { batchSize: 4, maxConcurrentDownloads: 1, parallelBatches: 1 });
         await waitFor(async () => (await h.sync.getStatus(started.jobId)).itemsProcessed >= 4, 'a first batch');
+        // While it runs, the Web UI's current details say the phase and how far it got.
+        assert.match(await currentDetails(started.workflowId), /^\*\*process\*\* — \d+ of 30 files, [\d.,]+ (B|KiB|MiB) read/);
         // Cancel while the next batch (4 × 150 ms) is surely running: a cancel that races the scheduling
         // of an activity trips the Java test server (ACTIVITY_UNKNOWN, then a stuck run); the real
         // server orders the two itself.
@@ -249,6 +277,11 @@ describe('syncWorkflow (time-skipping)', () => {
         if (how === 'signal') assert.equal(await h.sync.cancelSync(started.jobId, { by: 'test', reason: 'mid-process' }), true);
         else await env.client.workflow.getHandle(started.workflowId).cancel();
         await assert.rejects(h.sync.waitForResult(started.jobId), SyncCancelledError);
+        // Ended as Canceled in the Web UI, whichever way, with who and why in its final details.
+        assert.equal((await env.client.workflow.getHandle(started.workflowId).describe()).status.name, 'CANCELLED');
+        const details = await currentDetails(started.workflowId);
+        assert.match(details, /^\*\*cancelled\*\* — \d+ of 30 files/);
+        assert.match(details, how === 'signal' ? /cancelled by test: mid-process/ : /cancelled by cancellation request/);
         return started;
       });
       const job = await h.sync.getStatus(started.jobId);
@@ -417,6 +450,7 @@ describe('syncWorkflow (time-skipping)', () => {
       assert.equal((terminal.payload as { reconciled?: unknown }).reconciled, undefined, 'the workflow ended the job itself');
       const description = await env.client.workflow.getHandle(started.workflowId).describe();
       assert.equal(description.runId, started.runId, 'the run did not continue as new');
+      assert.equal(description.status.name, 'CANCELLED');
       await saveHistory(`cancel-at-continue-as-new-by-${how.replace(' ', '-')}`, started.workflowId);
     });
   }

@@ -2,8 +2,11 @@
 import type { SyncClient } from '../../client/sync-client.ts';
 import { openServices, temporalGiven, withDb, type CliContext } from '../context.ts';
 import { endingLines, exitCodeOf, followJob, reportReview } from '../follow.ts';
-import { isTerminal } from '../../contract/sync.ts';
-import { formatDate, formatDuration, jobElapsedMs, jobSummary, table } from '../output.ts';
+import { isTerminal, type JobStatus } from '../../contract/sync.ts';
+import { UsageError, type ListOptions } from '../args.ts';
+import { MAX_PAGE } from '../../client/pages.ts';
+import { eachPage, pageFooter, writeList, type PageRequest } from '../list-output.ts';
+import { audioCounted, count, formatDate, formatDuration, jobElapsedMs, jobSummary, table } from '../output.ts';
 
 export async function syncCommand(
   ctx: CliContext,
@@ -91,19 +94,28 @@ export async function cancelCommand(ctx: CliContext, jobId: string, options: { r
   }
 }
 
-export async function historyCommand(ctx: CliContext, options: { provider: string | undefined; limit: number }): Promise<number> {
+export async function historyCommand(
+  ctx: CliContext,
+  filter: { profile?: string | undefined; provider?: string | undefined; status?: string | undefined },
+  list: ListOptions,
+): Promise<number> {
+  const status = jobStatus(filter.status);
+  // History is about recent jobs: a page of them by default, --json included (as it always was).
+  const from = { ...list, limit: list.limit ?? HISTORY_PAGE };
   return withDb(ctx, async ({ sync }) => {
-    const jobs = await sync.listHistory(options.provider, options.limit);
-    if (ctx.json) {
-      await ctx.out.writeJson(jobs);
+    const fetch = (page: PageRequest) => sync.listJobs({ profile: filter.profile, provider: filter.provider, status, ...page });
+    if (list.format !== 'table') {
+      await writeList(ctx.out, list.format, eachPage(fetch, from));
       return 0;
     }
-    if (jobs.length === 0) {
-      ctx.out.print('no sync jobs yet');
+    const page = await fetch({ limit: Math.min(from.limit, MAX_PAGE), offset: list.offset, after: list.after, count: true });
+    if (page.total === 0) {
+      const filtered = filter.profile !== undefined || filter.provider !== undefined || status !== undefined;
+      ctx.out.print(filtered ? 'no sync jobs match' : 'no sync jobs yet');
       return 0;
     }
     const names = new Map((await sync.listProfiles()).map((p) => [p.id, p.name]));
-    const rows = jobs.map((j) => [
+    const rows = page.items.map((j) => [
       j.id,
       names.get(j.profileId) ?? j.profileId,
       j.mode,
@@ -111,22 +123,53 @@ export async function historyCommand(ctx: CliContext, options: { provider: strin
       j.status.replace('_', ' '),
       formatDate(j.startedAt ?? j.createdAt),
       isTerminal(j.status) ? formatDuration(jobElapsedMs(j)) : '…',
-      `+${j.itemsAdded} ~${j.itemsUpdated} -${j.itemsDeleted}`,
-      String(j.itemsFailed),
+      audioCounted(j) ? count(j.itemsQueued) : isTerminal(j.status) ? '-' : '…',
+      audioCounted(j) ? count(j.itemsUnchanged) : isTerminal(j.status) ? '-' : '…',
+      `+${j.itemsAdded} ~${j.itemsUpdated} >${j.itemsRenamed} -${j.itemsDeleted}`,
+      count(j.itemsFailed),
     ]);
-    for (const line of table(['JOB', 'PROFILE', 'MODE', 'ASKED BY', 'STATUS', 'STARTED', 'TOOK', 'CHANGES', 'FAILED'], rows)) ctx.out.print(line);
+    const headers = ['JOB', 'PROFILE', 'MODE', 'ASKED BY', 'STATUS', 'STARTED', 'TOOK', 'CHECKED', 'UNCHANGED', 'CHANGES', 'FAILED'];
+    for (const line of table(headers, rows)) ctx.out.print(line);
+    ctx.out.print(pageFooter(page, list, ['job', 'jobs']));
     return 0;
   });
 }
 
-export async function failedCommand(ctx: CliContext, jobId: string): Promise<number> {
+export async function failedCommand(
+  ctx: CliContext,
+  jobId: string,
+  filter: { search?: string | undefined; pathPrefix?: string | undefined },
+  list: ListOptions,
+): Promise<number> {
   return withDb(ctx, async ({ sync }) => {
-    const failed = await sync.failedItems(jobId);
-    if (ctx.json) await ctx.out.writeJson(failed);
-    else if (failed.length === 0) ctx.out.print(`no failed files in job ${jobId}`);
-    else for (const f of failed) ctx.out.print(`${f.path}: ${f.reason}`);
+    const fetch = (page: PageRequest) => sync.listFailed({ jobId, search: filter.search, pathPrefix: filter.pathPrefix, ...page });
+    if (list.format !== 'table') {
+      await writeList(ctx.out, list.format, eachPage(fetch, list));
+      return 0;
+    }
+    const page = await fetch({ limit: Math.min(list.limit ?? FAILED_PAGE, MAX_PAGE), offset: list.offset, after: list.after, count: true });
+    if (page.total === 0) {
+      const filtered = filter.search !== undefined || filter.pathPrefix !== undefined;
+      ctx.out.print(`no failed files in job ${jobId}${filtered ? ' match' : ''}`);
+      return 0;
+    }
+    for (const f of page.items) ctx.out.print(`${f.path}: ${f.reason}`);
+    ctx.out.print(pageFooter(page, list, ['failed file', 'failed files']));
     return 0;
   });
+}
+
+/** Jobs and failed files a list shows unless --limit says otherwise. */
+const HISTORY_PAGE = 20;
+const FAILED_PAGE = 50;
+
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'needs_review', 'failed', 'cancelled', 'timed_out'];
+
+function jobStatus(value: string | undefined): JobStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = JOB_STATUSES.find((s) => s === value || s === value.replace(' ', '_'));
+  if (!status) throw new UsageError(`history: --status must be one of ${JOB_STATUSES.join(', ')}, got "${value}"`);
+  return status;
 }
 
 async function profileName(sync: SyncClient, profileId: string): Promise<string> {

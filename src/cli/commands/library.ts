@@ -3,6 +3,10 @@ import { UsageError } from '../args.ts';
 import { cloudProfileAddCommand, isCloudKind } from '../cloud.ts';
 import { withDb, type CliContext } from '../context.ts';
 import { checkRemote, providerOfLocation, remoteCredentials, remoteSettings, type RemoteOptions } from '../remote.ts';
+import type { TrackStatus } from '../../client/types.ts';
+import type { ListOptions } from '../args.ts';
+import { MAX_PAGE } from '../../client/pages.ts';
+import { eachPage, pageFooter, writeList, type PageRequest } from '../list-output.ts';
 import { formatDate, formatDuration, table, trackJson } from '../output.ts';
 
 export async function profileAddCommand(
@@ -48,42 +52,78 @@ export async function profileListCommand(ctx: CliContext): Promise<number> {
   });
 }
 
-export async function tracksCommand(ctx: CliContext, profileArg: string): Promise<number> {
+export async function tracksCommand(
+  ctx: CliContext,
+  profileArg: string,
+  filter: { search?: string | undefined; pathPrefix?: string | undefined; status?: string | undefined },
+  list: ListOptions,
+): Promise<number> {
+  const status = trackStatus(filter.status);
   return withDb(ctx, async ({ sync }) => {
-    const tracks = await sync.tracks(profileArg);
-    if (ctx.json) {
-      await ctx.out.writeJson(tracks.map(trackJson));
+    const query = { profile: profileArg, status, search: filter.search, pathPrefix: filter.pathPrefix };
+    const fetch = (page: PageRequest) => sync.listTracks({ ...query, ...page });
+    if (list.format !== 'table') {
+      await writeList(ctx.out, list.format, eachPage(fetch, list), trackJson);
       return 0;
     }
-    const rows = tracks.map((t) => [
+    const page = await fetch({ limit: Math.min(list.limit ?? TABLE_PAGE, MAX_PAGE), offset: list.offset, after: list.after, count: true });
+    const rows = page.items.map((t) => [
       t.durationMs === null ? '' : formatTrackLength(t.durationMs),
       t.artists.join(', ') || '-',
       t.title,
       t.album ?? '-',
+      ...(status === 'live' ? [] : [t.deletedAt ? formatDate(t.deletedAt) : '-']),
       t.path,
     ]);
-    for (const line of table(['LENGTH', 'ARTIST', 'TITLE', 'ALBUM', 'PATH'], rows)) ctx.out.print(line);
-    ctx.out.print(`${tracks.length} track${tracks.length === 1 ? '' : 's'}`);
+    const headers = ['LENGTH', 'ARTIST', 'TITLE', 'ALBUM', ...(status === 'live' ? [] : ['DELETED']), 'PATH'];
+    if (rows.length > 0) for (const line of table(headers, rows)) ctx.out.print(line);
+    ctx.out.print(pageFooter(page, list, ['track', 'tracks']));
     return 0;
   });
 }
 
-export async function duplicatesCommand(ctx: CliContext, profileArg: string): Promise<number> {
+export async function duplicatesCommand(
+  ctx: CliContext,
+  profileArg: string,
+  filter: { kind?: string | undefined; search?: string | undefined; pathPrefix?: string | undefined },
+  list: ListOptions,
+): Promise<number> {
+  const kind = duplicateKind(filter.kind);
   return withDb(ctx, async ({ sync }) => {
-    const groups = await sync.duplicates(profileArg);
-    if (ctx.json) await ctx.out.writeJson(groups);
-    else if (groups.length === 0) ctx.out.print('no duplicates');
-    else {
-      ctx.out.print('(* marks the preferred copy: the fewest folders deep, then the shortest path)');
-      ctx.out.print();
-      groups.forEach((g, i) => {
-        if (i > 0) ctx.out.print();
-        ctx.out.print(`${g.kind === 'identical' ? 'identical files' : 'same audio, different tags'} (${g.hash}):`);
-        for (const p of g.paths) ctx.out.print(`${p === g.preferred ? '* ' : '  '}${p}`);
-      });
+    const query = { profile: profileArg, kind, search: filter.search, pathPrefix: filter.pathPrefix };
+    const fetch = (page: PageRequest) => sync.listDuplicates({ ...query, ...page });
+    if (list.format !== 'table') {
+      await writeList(ctx.out, list.format, eachPage(fetch, list));
+      return 0;
     }
+    const page = await fetch({ limit: Math.min(list.limit ?? TABLE_PAGE, MAX_PAGE), offset: list.offset, after: undefined, count: true });
+    if (page.total === 0) {
+      ctx.out.print('no duplicates');
+      return 0;
+    }
+    ctx.out.print('(* marks the preferred copy: the fewest folders deep, then the shortest path)');
+    for (const g of page.items) {
+      ctx.out.print();
+      ctx.out.print(`${g.kind === 'identical' ? 'identical files' : 'same audio, different tags'} (${g.hash}):`);
+      for (const p of g.paths) ctx.out.print(`${p === g.preferred ? '* ' : '  '}${p}`);
+    }
+    ctx.out.print();
+    ctx.out.print(pageFooter(page, list, ['group', 'groups']));
     return 0;
   });
+}
+
+/** Rows a table shows unless --limit says otherwise. */
+const TABLE_PAGE = 50;
+
+function trackStatus(value: string | undefined): TrackStatus {
+  if (value === undefined || value === 'live' || value === 'deleted' || value === 'all') return value ?? 'live';
+  throw new UsageError(`tracks: --status must be live, deleted or all, got "${value}"`);
+}
+
+function duplicateKind(value: string | undefined): 'identical' | 'same-audio' | undefined {
+  if (value === undefined || value === 'identical' || value === 'same-audio') return value;
+  throw new UsageError(`duplicates: --kind must be identical or same-audio, got "${value}"`);
 }
 
 function formatTrackLength(ms: number): string {

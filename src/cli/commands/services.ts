@@ -4,7 +4,7 @@ import { secretBoxOf, type App } from '../../app/open.ts';
 import { actorRequests } from '../../client/actor-requests.ts';
 import { startPushService, type PushService } from '../../push/index.ts';
 import { SYNC_TASK_QUEUE } from '../../contract/sync.ts';
-import { openServices, withDatabase, type CliContext } from '../context.ts';
+import { logOf, openServices, serviceLog, withDatabase, type CliContext } from '../context.ts';
 import { setInterruptHandler } from '../interrupt.ts';
 import { exitAfterClose, exitNow, guardedOpen } from '../lifetime.ts';
 import { maskUrl } from '../output.ts';
@@ -17,7 +17,8 @@ const UI_PORT = 8233;
 export async function upCommand(ctx: CliContext): Promise<number> {
   const running = readUpState(ctx.dataDir);
   if (running) throw new Error(`\`up\` is already running for ${ctx.dataDir} (pid ${running.pid})`);
-  const { app } = await openServices(ctx, { worker: true, watch: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  const { app } = await openServices(ctx, { worker: true, watch: true, metrics: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  announceMetrics(ctx, app);
   const push = await startPushEndpoint(ctx, app);
   await writeUpState(ctx.dataDir, app);
   if (ctx.json) {
@@ -37,7 +38,8 @@ export async function upCommand(ctx: CliContext): Promise<number> {
 }
 
 export async function workerCommand(ctx: CliContext): Promise<number> {
-  const { app } = await openServices(ctx, { worker: true, watch: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  const { app } = await openServices(ctx, { worker: true, watch: true, metrics: true, temporalPort: TEMPORAL_PORT, uiPort: UI_PORT });
+  announceMetrics(ctx, app);
   // When it started services itself it is an `up` that prints less: the other commands may use them.
   const ownsServices = app.temporal.started || app.postgres.embedded;
   if (ownsServices && !readUpState(ctx.dataDir)) await writeUpState(ctx.dataDir, app);
@@ -45,7 +47,7 @@ export async function workerCommand(ctx: CliContext): Promise<number> {
   else {
     ctx.out.print(`worker polling task queue ${SYNC_TASK_QUEUE} on ${app.temporal.address} (namespace ${app.temporal.namespace}); Ctrl-C to stop`);
     ctx.out.print(`watching ${watching(app)}`);
-    if (app.temporal.uiUrl) ctx.out.info(`Temporal Web UI: ${app.temporal.uiUrl}`);
+    if (app.temporal.uiUrl) serviceLog(ctx).info(`Temporal Web UI: ${app.temporal.uiUrl}`);
   }
   await runUntilInterrupted(ctx, app);
   return 0;
@@ -58,19 +60,31 @@ function watching(app: App): string {
   return roots.length === 0 ? 'no local profile yet (new ones are picked up)' : `${roots.length} local folder${roots.length === 1 ? '' : 's'}`;
 }
 
+/** Once at start, on stderr (also with --json): where the worker's metrics and health answer, or why
+ * they do not (an address already taken is a warning; the worker runs on). */
+function announceMetrics(ctx: CliContext, app: App): void {
+  const endpoint = app.metricsEndpoint;
+  if (!endpoint) return;
+  if ('error' in endpoint) return serviceLog(ctx).warn(endpoint.error);
+  const line = `metrics on ${endpoint.url}/metrics, health on ${endpoint.url}/healthz`;
+  // A JSON log has it at INFO, with the other start-up lines; a person sees it even with --json.
+  if (ctx.settings.log.format === 'json') logOf(ctx).info(line);
+  else ctx.out.warn(line);
+}
+
 /** `up` receives providers' change notifications too; a listen address already taken is a warning,
  * not a failed `up` (`music-sync serve` can run elsewhere). */
 async function startPushEndpoint(ctx: CliContext, app: App): Promise<PushService | undefined> {
   try {
     const { value } = await guardedOpen(
       () => startPushService({
-        db: app.db, sink: actorRequests(app.client), settings: app.settings, secretBox: secretBoxOf(app.settings), log: (line) => ctx.out.warn(line),
+        db: app.db, sink: actorRequests(app.client), settings: app.settings, secretBox: secretBoxOf(app.settings), log: serviceLog(ctx).warn,
       }),
       (service) => ({ close: () => service.stop(), kill: () => undefined }),
     );
     return value;
   } catch (err) {
-    ctx.out.warn(`push notifications off: ${(err as Error).message}`);
+    serviceLog(ctx).warn(`push notifications off: ${(err as Error).message}`);
     return undefined;
   }
 }
@@ -101,7 +115,7 @@ async function runUntilInterrupted(ctx: CliContext, app: App): Promise<void> {
   } finally {
     await removeUpState(ctx.dataDir);
   }
-  ctx.out.info('stopping…');
+  serviceLog(ctx).info('stopping…');
   await exitAfterClose(0);
 }
 

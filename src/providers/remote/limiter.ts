@@ -17,6 +17,8 @@ export type ReleaseSlot = (outcome: SlotOutcome, retryAfterMs?: number) => void;
 export interface ThrottleBoard {
   publish(account: string, pausedUntil: Date, concurrency: number): Promise<void>;
   read(account: string): Promise<{ pausedUntil: Date; concurrency: number } | undefined>;
+  /** Told how each request ended, for the worker's metrics (the latest board given that has it is told). */
+  settled?(outcome: SlotOutcome): void;
 }
 
 export interface AccountLimiterOptions {
@@ -75,6 +77,7 @@ export class AccountLimiter {
   readonly #waiters: Waiter[] = [];
   #timer: NodeJS.Timeout | undefined;
   #board: ThrottleBoard | undefined;
+  #settled: ThrottleBoard['settled'];
   #boardReadAt = Number.NEGATIVE_INFINITY;
   #boardRead: Promise<void> | undefined;
   /** The end of the last pause published or adopted: the board's record of it is nothing new. */
@@ -85,6 +88,7 @@ export class AccountLimiter {
     this.#max = checkedConcurrency(options.maxConcurrency);
     this.#limit = this.#max;
     this.#board = options.board;
+    this.#settled = options.board?.settled?.bind(options.board);
     this.#backoffMs = options.throttleBackoffMs ?? 1000;
     this.#maxBackoffMs = options.maxThrottleBackoffMs ?? 30_000;
   }
@@ -112,6 +116,7 @@ export class AccountLimiter {
     this.#max = checkedConcurrency(maxConcurrency);
     this.#limit = Math.min(this.#limit, this.#max);
     this.#board ??= board;
+    if (board?.settled) this.#settled = board.settled.bind(board);
     this.#pump();
   }
 
@@ -155,6 +160,11 @@ export class AccountLimiter {
       if (released) return;
       released = true;
       this.#inFlight -= 1;
+      try {
+        this.#settled?.(outcome);
+      } catch {
+        // metrics never fail a request
+      }
       if (outcome === 'ok') this.#succeeded();
       else if (outcome === 'throttled') this.#throttled(epoch, retryAfterMs);
       else this.#okStreak = 0;

@@ -1,0 +1,36 @@
+// The Chromium the Web UI test drives with playwright-core: the one CHROMIUM_PATH names, else
+// `chromium` (Debian's package, which scripts/install-tools.sh installs where it can) or
+// `chromium-browser` on the PATH. Playwright never downloads a browser of its own here.
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+
+export type ChromiumLookup = { executablePath: string } | { missing: string };
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The browser to launch, or why there is none (the reason a test skips with). A CHROMIUM_PATH that
+ * names no executable is a mistake, not a missing browser: it throws. */
+export function findChromium(env: Readonly<Record<string, string | undefined>> = process.env): ChromiumLookup {
+  const named = env.CHROMIUM_PATH;
+  if (named) {
+    if (!isExecutable(named)) throw new Error(`CHROMIUM_PATH=${named} is not an executable file`);
+    return { executablePath: named };
+  }
+  for (const name of ['chromium', 'chromium-browser']) {
+    for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+      if (dir && isExecutable(path.join(dir, name))) return { executablePath: path.join(dir, name) };
+    }
+  }
+  return {
+    missing:
+      'no Chromium: neither `chromium` nor `chromium-browser` is on the PATH and CHROMIUM_PATH is not set ' +
+      '(`bash scripts/install-tools.sh --chromium-only` installs Debian\'s chromium as root or with passwordless sudo)',
+  };
+}
