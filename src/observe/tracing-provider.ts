@@ -4,12 +4,13 @@
 // that workflow spans (tracing-workflow.ts) arrive by.
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import {
   makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor, OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { TraceExporterName, TracingSettings } from '../app/settings.ts';
+import { StderrSpanExporter } from './stderr-span-exporter.ts';
 import type { Tracing } from './tracing.ts';
 
 /** The context manager and propagator are process-wide in OpenTelemetry's API; the first provider sets
@@ -18,7 +19,7 @@ let registered = false;
 
 function exporterOf(name: TraceExporterName): SpanExporter {
   // The OTLP exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) by itself.
-  return name === 'otlp' ? new OTLPTraceExporter() : new ConsoleSpanExporter();
+  return name === 'otlp' ? new OTLPTraceExporter() : new StderrSpanExporter();
 }
 
 export function createTracing(settings: TracingSettings): Tracing {
