@@ -21,7 +21,8 @@ COPY --chown=node:node . .
 ENV NODE_ENV=production
 
 # /healthz is served beside /metrics on MUSIC_SYNC_METRICS_LISTEN (127.0.0.1:9464 unless set; the
-# compose stack sets 0.0.0.0:9464 so Prometheus can read it). The slim image has no curl.
+# compose stack sets 0.0.0.0:9464 so Prometheus can read it). The slim image has no curl. A worker run
+# with another port, or with MUSIC_SYNC_METRICS=0, needs its own healthcheck (or none).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 

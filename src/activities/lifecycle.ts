@@ -4,7 +4,7 @@ import type { CompleteJobInput, CompleteJobResult, PhaseInput, StartJobInput, Te
 import { isTerminal } from '../contract/sync.ts';
 import { needsAPerson } from '../contract/actor-policy.ts';
 import { emitEvent } from '../db/events.ts';
-import { countersOf, endJob, enterPhase, getJob, insertJob, markRunning } from '../db/jobs.ts';
+import { countersOf, endJob, enterPhase, getJobForUpdate, insertJob, markRunning } from '../db/jobs.ts';
 import { commitFolders } from '../db/folders.ts';
 import { getProfile } from '../db/profiles.ts';
 import { commitSnapshot } from '../db/snapshots.ts';
@@ -46,7 +46,7 @@ export function lifecycleActivities({ db, metrics }: ActivityDeps) {
      */
     async completeJob(input: CompleteJobInput): Promise<CompleteJobResult> {
       const { result, ended } = await db.transaction().execute(async (trx) => {
-        const before = await getJob(trx, input.jobId);
+        const before = await getJobForUpdate(trx, input.jobId);
         if (!before) throw invalidInput(`sync job ${input.jobId} does not exist`);
         const status: TerminalStatus = input.status === 'completed' && before.needs_review ? 'needs_review' : input.status;
         if (status === 'completed' && !isTerminal(before.status)) {

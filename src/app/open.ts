@@ -9,7 +9,7 @@ import { keepReconciling } from '../client/reconcile.ts';
 import { SyncClient } from '../client/sync-client.ts';
 import { createDb, type Db } from '../db/connect.ts';
 import { createMigrator, migrateToLatest } from '../db/migrate.ts';
-import { checkHealth } from '../observe/health.ts';
+import { checkHealth, TEMPORAL_TIMEOUT_MS } from '../observe/health.ts';
 import { startMetricsListener } from '../observe/listener.ts';
 import { createMetrics, type AppMetrics } from '../observe/metrics.ts';
 import { sdkMetricsUrl } from '../observe/runtime.ts';
@@ -29,6 +29,8 @@ const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 export interface OpenOptions {
   dataDir: string;
   log?: (line: string) => void;
+  /** Problems met later, while running (an idle database connection lost); `log` when not given. */
+  warn?: (line: string) => void;
 }
 
 export interface AppOptions extends OpenOptions {
@@ -116,7 +118,7 @@ export async function openDatabase(settings: Settings, options: OpenOptions): Pr
   try {
     const postgres = await startPostgres({ url: settings.databaseUrl, dataDir: options.dataDir, log });
     cleanup.add(() => postgres.stop());
-    const db = createDb(postgres.url, undefined, options.log);
+    const db = createDb(postgres.url, undefined, options.warn ?? options.log);
     cleanup.add(() => db.destroy());
     const result = await migrateToLatest(db);
     const migrated = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -181,9 +183,14 @@ export async function openApp(settings: Settings, options: AppOptions): Promise<
       // Jobs whose runs ended without recording it (terminated, timed out by the server...): now and every few minutes.
       cleanup.add(keepReconciling({ db, temporal: client }, { log }).stop);
       if (metrics) {
+        const healthDb = createDb(database.databaseUrl, 1, options.warn ?? log);
+        cleanup.add(() => healthDb.destroy());
+        const temporalAnswers = () =>
+          connection.withDeadline(Date.now() + TEMPORAL_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
         try {
           const listener = await startMetricsListener({
-            ...settings.metrics.listen, registry: metrics.registry, sdkMetricsUrl: sdkMetricsUrl(), health: () => checkHealth({ worker: w, db }),
+            ...settings.metrics.listen, registry: metrics.registry, sdkMetricsUrl: sdkMetricsUrl(),
+            health: () => checkHealth({ worker: w, db: healthDb, temporal: temporalAnswers }),
           });
           cleanup.add(() => listener.stop());
           metricsEndpoint = { url: listener.url };

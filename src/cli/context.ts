@@ -31,7 +31,7 @@ export function temporalGiven(ctx: CliContext): boolean {
 export async function openServices(ctx: CliContext, options: Omit<AppOptions, 'dataDir' | 'log' | 'temporal'>): Promise<Opened<App>> {
   if (options.worker) await installTemporalRuntime(ctx, options.metrics === true);
   const { value: app, resource } = await guardedOpen(
-    () => openApp(ctx.settings, { requestedBy: 'cli', ...options, temporal: 'start', dataDir: ctx.dataDir, log: serviceLog(ctx).info }),
+    () => openApp(ctx.settings, { requestedBy: 'cli', ...options, temporal: 'start', dataDir: ctx.dataDir, log: serviceLog(ctx).info, warn: serviceLog(ctx).warn }),
     (a) => ({
       close: () => a.close(),
       kill: () => {

@@ -22,7 +22,7 @@ export {
   cancelSignal, progressQuery, startSyncUpdate, pauseUpdate, resumeUpdate, requestSyncSignal, cancelCurrentSignal,
   scheduleSignal, stateQuery,
 } from '../contract/definitions.ts';
-export { SYNC_TASK_QUEUE, SYNC_WORKFLOW_TYPE, isTerminal, workflowIdForProfile } from '../contract/sync.ts';
+export { SYNC_TASK_QUEUE, SYNC_WORKFLOW_TYPE, isTerminal, syncIdForProfile, workflowIdForProfile } from '../contract/sync.ts';
 export {
   ACTOR_WORKFLOW_TYPE, SCHEDULED_SYNC_WORKFLOW_TYPE, actorIdForProfile, scheduleIdForProfile,
 } from '../contract/actor.ts';

@@ -398,7 +398,9 @@ export class SyncClient {
       });
     } catch (err) {
       if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return;
-      throw err;
+      // The signal already stopped the job: a request that fails (the server busy, no permission) costs
+      // only the Canceled ending (the run waits a minute for it, then ends as a failed cancel). Not an
+      // error for the caller, whose cancel happened.
     }
   }
 

@@ -22,7 +22,8 @@ function update<Ret, Args extends unknown[]>(name: string): UpdateDefinition<Ret
   return { type: 'update', name } as UpdateDefinition<Ret, Args>;
 }
 
-// ---- the sync workflow (`syncWorkflow`, id `workflowIdForProfile(profileId)`)
+// ---- the sync workflow (`syncWorkflow`, id `syncIdForProfile(profileName)`; a job's own run is its
+// recorded `workflowId`/`runId`)
 
 /** Stops the sync cleanly: the job ends `cancelled`, recording who asked and why. */
 export const cancelSignal = signal<[CancelRequest?]>(CANCEL_SIGNAL);

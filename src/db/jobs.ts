@@ -130,6 +130,12 @@ export async function getJob(db: Db, jobId: string): Promise<SyncJobRow | undefi
   return db.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
 }
 
+/** The job's row, locked until the transaction ends: two attempts at ending one job (a retry that
+ * overlaps a stalled first try) take turns, and the second sees the ending of the first. */
+export async function getJobForUpdate(trx: Db, jobId: string): Promise<SyncJobRow | undefined> {
+  return trx.selectFrom('sync_jobs').selectAll().where('id', '=', jobId).forUpdate().executeTakeFirst();
+}
+
 /** Adds to a job's counters (inside the transaction that made the change). */
 export async function addCounters(db: Db, jobId: string, delta: Partial<Counters>): Promise<SyncJobRow> {
   const set = Object.fromEntries(

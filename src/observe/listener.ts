@@ -26,7 +26,9 @@ const SDK_SCRAPE_TIMEOUT_MS = 2_000;
 
 export async function startMetricsListener(options: ListenerOptions): Promise<MetricsListener> {
   const server = http.createServer((req, res) => {
-    void answer(options, req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname)
+    // A request target that is no URL (`//[`) is answered (500, with why), not an exception that stops the worker.
+    void Promise.resolve()
+      .then(() => answer(options, req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname))
       .catch((err: Error) => ({ status: 500, type: 'text/plain; charset=utf-8', body: `${err.message}\n` }))
       .then(({ status, type, body }) => {
         res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });

@@ -2,7 +2,7 @@
 // when it is down), health as 200/503 with what is wrong, 404 elsewhere, a taken port refused.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Counter, Registry } from 'prom-client';
 import { startMetricsListener } from '../../src/observe/listener.ts';
@@ -40,6 +40,17 @@ test('/metrics, /healthz and nothing else', async (t) => {
 
   assert.equal((await fetch(`${listener.url}/`)).status, 404);
   assert.equal((await fetch(`${listener.url}/metrics`, { method: 'POST' })).status, 405);
+  // A request target no URL parser takes is answered, and the listener goes on serving.
+  const port = Number(new URL(listener.url).port);
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    let text = '';
+    socket.on('data', (chunk) => (text += String(chunk)));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 500 /);
+  assert.equal((await fetch(`${listener.url}/healthz`)).status, 503);
 
   // The SDK's exporter gone: our figures are still served, with a comment saying what is missing.
   await new Promise<void>((resolve) => sdk.close(() => resolve()));
