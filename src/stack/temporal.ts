@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEARCH_ATTRIBUTES } from '../contract/search-attributes.ts';
 import { prepareDataDir } from './data-dir.ts';
+import { isExecutable, onPath } from './executables.ts';
 import { claimDataDir, recordService, releaseService } from './owner.ts';
 import { freePort, isPortFree, waitForPort } from './ports.ts';
 import { processStart } from './processes.ts';
@@ -31,14 +32,6 @@ export interface TemporalHandle {
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The CLI the user named (TEMPORAL_CLI_PATH), then `temporal` on the PATH, then the project's own tools folder. */
 export function findTemporalCli(settings: TemporalServerSettings): string | undefined {
@@ -46,9 +39,8 @@ export function findTemporalCli(settings: TemporalServerSettings): string | unde
     if (!isExecutable(settings.cliPath)) throw new Error(`TEMPORAL_CLI_PATH=${settings.cliPath} is not an executable file`);
     return settings.cliPath;
   }
-  for (const dir of settings.searchPath.split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, 'temporal'))) return path.join(dir, 'temporal');
-  }
+  const found = onPath('temporal', settings.searchPath);
+  if (found) return found;
   const own = path.join(TOOLS_BIN, 'temporal');
   return isExecutable(own) ? own : undefined;
 }

@@ -33,10 +33,11 @@
 // is seen by the very next request, as on a real server that owns its storage.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSettings } from '../app/settings.ts';
+import { isExecutable, onPath } from '../stack/executables.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -50,14 +51,6 @@ export interface RcloneLocation {
   searchPath?: string;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** The rclone to run: RCLONE_PATH, then the pinned build in `<repo>/.tools/bin`, then `rclone` on the PATH. */
 export function rcloneBinary(location: RcloneLocation = fromSettings()): string {
@@ -67,9 +60,8 @@ export function rcloneBinary(location: RcloneLocation = fromSettings()): string 
   }
   const own = path.join(location.toolsBin ?? path.join(REPO_ROOT, '.tools', 'bin'), 'rclone');
   if (isExecutable(own)) return own;
-  for (const dir of (location.searchPath ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, 'rclone'))) return path.join(dir, 'rclone');
-  }
+  const found = onPath('rclone', location.searchPath ?? '');
+  if (found) return found;
   throw new Error(
     `rclone is not installed (looked in ${path.dirname(own)} and on the PATH): run \`bash scripts/install-tools.sh\` ` +
       'to build it (needs Go), or set RCLONE_PATH to an rclone binary',

@@ -1,8 +1,8 @@
 // Finding and running Docker Compose for the tests that check docker-compose.yml. No Docker engine
 // is needed: `config` only reads, interpolates and validates the files.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { isExecutable } from '../../src/stack/executables.ts';
 import { REPO_ROOT } from '../../src/stack/temporal.ts';
 
 /** How to run Compose: a program and the arguments that come before Compose's own. */
@@ -22,14 +22,6 @@ export function findCompose(): ComposeCommand | undefined {
   return candidates.find((compose) => spawnSync(compose.program, [...compose.prefix, 'version'], { stdio: 'ignore', timeout: 20_000 }).status === 0);
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface ComposeResult {
   status: number | null;

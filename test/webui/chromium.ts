@@ -1,19 +1,10 @@
 // The Chromium the Web UI test drives with playwright-core: the one CHROMIUM_PATH names, else
 // `chromium` (Debian's package, which scripts/install-tools.sh installs where it can) or
 // `chromium-browser` on the PATH. Playwright never downloads a browser of its own here.
-import { accessSync, constants, statSync } from 'node:fs';
-import path from 'node:path';
+import { isExecutable, onPath } from '../../src/stack/executables.ts';
 
 export type ChromiumLookup = { executablePath: string } | { missing: string };
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** The browser to launch, or why there is none (the reason a test skips with). A CHROMIUM_PATH that
  * names no executable is a mistake, not a missing browser: it throws. */
@@ -24,9 +15,8 @@ export function findChromium(env: Readonly<Record<string, string | undefined>> =
     return { executablePath: named };
   }
   for (const name of ['chromium', 'chromium-browser']) {
-    for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-      if (dir && isExecutable(path.join(dir, name))) return { executablePath: path.join(dir, name) };
-    }
+    const found = onPath(name, env.PATH ?? '');
+    if (found) return { executablePath: found };
   }
   return {
     missing:
